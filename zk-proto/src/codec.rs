@@ -1,0 +1,247 @@
+//! Jute binary encoding: big-endian ints and longs, one-byte booleans,
+//! length-prefixed buffers and strings, count-prefixed vectors. A null buffer,
+//! string or vector is written as length -1.
+//!
+//! Decoding never trusts a length: it is checked against the bytes that are
+//! actually there before anything is allocated.
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+
+/// Why a record could not be decoded.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum DecodeError {
+    #[error("record truncated: needed {needed} more bytes")]
+    Truncated { needed: usize },
+    #[error("invalid length {0}")]
+    BadLength(i32),
+    #[error("string is not valid UTF-8")]
+    InvalidUtf8,
+    #[error("unknown op code {0}")]
+    UnknownOpCode(i32),
+    #[error("invalid value: {0}")]
+    Invalid(&'static str),
+}
+
+/// A value with a jute encoding.
+pub trait Encode {
+    fn encode(&self, buf: &mut BytesMut);
+
+    /// Encodes into a fresh buffer.
+    fn to_bytes(&self) -> Bytes {
+        let mut buf = BytesMut::new();
+        self.encode(&mut buf);
+        buf.freeze()
+    }
+}
+
+/// A value that can be read back from its jute encoding. Buffers are sliced
+/// out of the input without copying.
+pub trait Decode: Sized {
+    fn decode(buf: &mut Bytes) -> Result<Self, DecodeError>;
+}
+
+fn need(buf: &Bytes, n: usize) -> Result<(), DecodeError> {
+    if buf.remaining() < n {
+        Err(DecodeError::Truncated {
+            needed: n - buf.remaining(),
+        })
+    } else {
+        Ok(())
+    }
+}
+
+/// Reads a length prefix: -1 (null) is `None`; any other negative value or a
+/// length beyond the remaining input is an error.
+fn read_len(buf: &mut Bytes) -> Result<Option<usize>, DecodeError> {
+    let len = i32::decode(buf)?;
+    if len == -1 {
+        return Ok(None);
+    }
+    let n = usize::try_from(len).map_err(|_| DecodeError::BadLength(len))?;
+    need(buf, n)?;
+    Ok(Some(n))
+}
+
+impl Encode for i32 {
+    fn encode(&self, buf: &mut BytesMut) {
+        buf.put_i32(*self);
+    }
+}
+impl Decode for i32 {
+    fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
+        need(buf, 4)?;
+        Ok(buf.get_i32())
+    }
+}
+impl Encode for i64 {
+    fn encode(&self, buf: &mut BytesMut) {
+        buf.put_i64(*self);
+    }
+}
+impl Decode for i64 {
+    fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
+        need(buf, 8)?;
+        Ok(buf.get_i64())
+    }
+}
+impl Encode for bool {
+    fn encode(&self, buf: &mut BytesMut) {
+        buf.put_u8(u8::from(*self));
+    }
+}
+impl Decode for bool {
+    fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
+        need(buf, 1)?;
+        Ok(buf.get_u8() != 0)
+    }
+}
+
+fn put_len(buf: &mut BytesMut, len: usize) {
+    // Lengths are bounded by the frame size (far below i32::MAX) on every
+    // path that reaches the wire.
+    buf.put_i32(i32::try_from(len).unwrap_or(i32::MAX));
+}
+
+/// A jute `buffer`; null decodes as empty.
+impl Encode for Bytes {
+    fn encode(&self, buf: &mut BytesMut) {
+        put_len(buf, self.len());
+        buf.put_slice(self);
+    }
+}
+impl Decode for Bytes {
+    fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
+        Ok(read_len(buf)?.map_or_else(Bytes::new, |n| buf.split_to(n)))
+    }
+}
+
+/// A jute `buffer` where null matters (znode data: `get` of a node created
+/// with null data answers null, and zkCli prints `null`).
+impl Encode for Option<Bytes> {
+    fn encode(&self, buf: &mut BytesMut) {
+        match self {
+            Some(b) => b.encode(buf),
+            None => buf.put_i32(-1),
+        }
+    }
+}
+impl Decode for Option<Bytes> {
+    fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
+        Ok(read_len(buf)?.map(|n| buf.split_to(n)))
+    }
+}
+
+/// A jute `ustring`; null decodes as empty.
+impl Encode for String {
+    fn encode(&self, buf: &mut BytesMut) {
+        self.as_str().encode(buf);
+    }
+}
+impl Encode for str {
+    fn encode(&self, buf: &mut BytesMut) {
+        put_len(buf, self.len());
+        buf.put_slice(self.as_bytes());
+    }
+}
+impl Decode for String {
+    fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
+        match read_len(buf)? {
+            None => Ok(String::new()),
+            Some(n) => {
+                let raw = buf.split_to(n);
+                String::from_utf8(raw.to_vec()).map_err(|_| DecodeError::InvalidUtf8)
+            }
+        }
+    }
+}
+impl Encode for Option<String> {
+    fn encode(&self, buf: &mut BytesMut) {
+        match self {
+            Some(s) => s.encode(buf),
+            None => buf.put_i32(-1),
+        }
+    }
+}
+impl Decode for Option<String> {
+    fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
+        match read_len(buf)? {
+            None => Ok(None),
+            Some(n) => {
+                let raw = buf.split_to(n);
+                String::from_utf8(raw.to_vec())
+                    .map(Some)
+                    .map_err(|_| DecodeError::InvalidUtf8)
+            }
+        }
+    }
+}
+
+/// A jute `vector`; null decodes as empty.
+impl<T: Encode> Encode for Vec<T> {
+    fn encode(&self, buf: &mut BytesMut) {
+        put_len(buf, self.len());
+        for item in self {
+            item.encode(buf);
+        }
+    }
+}
+impl<T: Decode> Decode for Vec<T> {
+    fn decode(buf: &mut Bytes) -> Result<Self, DecodeError> {
+        // Every element takes at least one byte, so the count is bounded by
+        // the remaining input: `read_len` checks exactly that.
+        let Some(n) = read_len(buf)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::with_capacity(n);
+        for _ in 0..n {
+            out.push(T::decode(buf)?);
+        }
+        Ok(out)
+    }
+}
+
+/// Defines a jute record: a struct whose encoding is its fields in order.
+#[macro_export]
+#[doc(hidden)]
+macro_rules! record {
+    ($(#[$m:meta])* pub struct $name:ident { $($(#[$fm:meta])* pub $field:ident : $ty:ty),* $(,)? }) => {
+        $(#[$m])*
+        #[derive(Debug, Clone, PartialEq, Eq, Default)]
+        pub struct $name { $($(#[$fm])* pub $field: $ty),* }
+        impl $crate::codec::Encode for $name {
+            #[allow(unused_variables)]
+            fn encode(&self, buf: &mut ::bytes::BytesMut) {
+                $($crate::codec::Encode::encode(&self.$field, buf);)*
+            }
+        }
+        impl $crate::codec::Decode for $name {
+            #[allow(unused_variables)]
+            fn decode(buf: &mut ::bytes::Bytes) -> Result<Self, $crate::codec::DecodeError> {
+                Ok(Self { $($field: $crate::codec::Decode::decode(buf)?),* })
+            }
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn null_lengths_decode_as_empty_or_none() {
+        let mut b = Bytes::from_static(&[0xff, 0xff, 0xff, 0xff]);
+        assert_eq!(String::decode(&mut b.clone()), Ok(String::new()));
+        assert_eq!(Option::<Bytes>::decode(&mut b), Ok(None));
+    }
+
+    #[test]
+    fn huge_length_is_rejected_before_allocating() {
+        let mut b = Bytes::from_static(&[0x7f, 0xff, 0xff, 0xff, 1, 2]);
+        assert!(matches!(
+            Vec::<i64>::decode(&mut b),
+            Err(DecodeError::Truncated { .. })
+        ));
+        let mut b = Bytes::from_static(&[0xff, 0xff, 0xff, 0xfe]);
+        assert_eq!(Bytes::decode(&mut b), Err(DecodeError::BadLength(-2)));
+    }
+}

@@ -1,0 +1,126 @@
+//! Length-prefixed frames: a 4-byte big-endian length, then the payload.
+//! The length is checked against the maximum before any buffer is reserved
+//! for the payload (`jute.maxbuffer`).
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use tokio_util::codec::{Decoder, Encoder};
+
+/// `jute.maxbuffer`'s default: 0xfffff bytes.
+pub const DEFAULT_MAX_FRAME: usize = 0xfffff;
+
+#[derive(Debug, thiserror::Error)]
+pub enum FrameError {
+    #[error("frame length {len} exceeds the maximum of {max} bytes")]
+    TooLarge { len: i64, max: usize },
+    #[error("negative frame length {0}")]
+    Negative(i32),
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+/// Splits a byte stream into frame payloads, and writes payloads as frames.
+#[derive(Debug, Clone)]
+pub struct FrameCodec {
+    max_len: usize,
+}
+
+impl FrameCodec {
+    pub fn new(max_len: usize) -> FrameCodec {
+        FrameCodec { max_len }
+    }
+
+    pub fn max_len(&self) -> usize {
+        self.max_len
+    }
+}
+
+impl Default for FrameCodec {
+    fn default() -> Self {
+        FrameCodec::new(DEFAULT_MAX_FRAME)
+    }
+}
+
+impl Decoder for FrameCodec {
+    type Item = Bytes;
+    type Error = FrameError;
+
+    fn decode(&mut self, src: &mut BytesMut) -> Result<Option<Bytes>, FrameError> {
+        if src.len() < 4 {
+            return Ok(None);
+        }
+        let len = i32::from_be_bytes([src[0], src[1], src[2], src[3]]);
+        let len = usize::try_from(len).map_err(|_| FrameError::Negative(len))?;
+        if len > self.max_len {
+            return Err(FrameError::TooLarge {
+                len: len as i64,
+                max: self.max_len,
+            });
+        }
+        if src.len() < 4 + len {
+            src.reserve(4 + len - src.len());
+            return Ok(None);
+        }
+        src.advance(4);
+        Ok(Some(src.split_to(len).freeze()))
+    }
+}
+
+impl Encoder<Bytes> for FrameCodec {
+    type Error = FrameError;
+
+    fn encode(&mut self, payload: Bytes, dst: &mut BytesMut) -> Result<(), FrameError> {
+        if payload.len() > self.max_len {
+            return Err(FrameError::TooLarge {
+                len: payload.len() as i64,
+                max: self.max_len,
+            });
+        }
+        dst.reserve(4 + payload.len());
+        dst.put_u32(payload.len() as u32);
+        dst.put_slice(&payload);
+        Ok(())
+    }
+}
+
+/// Appends one frame to `dst`, letting `body` write the payload in place:
+/// the length is written as a placeholder and filled in afterwards, as
+/// ZooKeeper's server does, which saves a copy per response.
+pub fn write_frame(dst: &mut BytesMut, body: impl FnOnce(&mut BytesMut)) {
+    let start = dst.len();
+    dst.put_u32(0);
+    body(dst);
+    let len = (dst.len() - start - 4) as u32;
+    dst[start..start + 4].copy_from_slice(&len.to_be_bytes());
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn oversized_length_is_refused_before_reading_the_body() {
+        let mut codec = FrameCodec::new(16);
+        let mut src = BytesMut::from(&[0, 0, 0, 17][..]);
+        assert!(matches!(
+            codec.decode(&mut src),
+            Err(FrameError::TooLarge { len: 17, max: 16 })
+        ));
+        let mut src = BytesMut::from(&[0xff, 0xff, 0xff, 0xff][..]);
+        assert!(matches!(
+            codec.decode(&mut src),
+            Err(FrameError::Negative(-1))
+        ));
+    }
+
+    #[test]
+    fn write_frame_fills_in_the_length() {
+        let mut dst = BytesMut::new();
+        write_frame(&mut dst, |b| b.put_slice(b"abc"));
+        assert_eq!(&dst[..], &[0, 0, 0, 3, b'a', b'b', b'c']);
+        let mut codec = FrameCodec::default();
+        assert_eq!(
+            codec.decode(&mut dst).ok().flatten(),
+            Some(Bytes::from_static(b"abc"))
+        );
+    }
+}
