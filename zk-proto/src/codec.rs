@@ -192,7 +192,9 @@ impl<T: Decode> Decode for Vec<T> {
         let Some(n) = read_len(buf)? else {
             return Ok(Vec::new());
         };
-        let mut out = Vec::with_capacity(n);
+        // Capped: a claimed count is bounded by the input, but elements are
+        // larger in memory than their one-byte minimum on the wire.
+        let mut out = Vec::with_capacity(n.min(1024));
         for _ in 0..n {
             out.push(T::decode(buf)?);
         }

@@ -79,7 +79,9 @@ mod tests {
         for ok in ["/", "/a", "/a/b", "/a.b", "/...", "/a-b_c"] {
             assert_eq!(validate_path(ok, false), Ok(()), "{ok}");
         }
-        for bad in ["", "a", "/a/", "//a", "/a//b", "/.", "/a/..", "/a\u{0}", "/a\u{1}b"] {
+        for bad in [
+            "", "a", "/a/", "//a", "/a//b", "/.", "/a/..", "/a\u{0}", "/a\u{1}b",
+        ] {
             assert!(validate_path(bad, false).is_err(), "{bad:?}");
         }
         assert_eq!(validate_path("/a/", true), Ok(()));

@@ -194,7 +194,7 @@ impl TxnBody {
                 if n > buf.len() {
                     return Err(DecodeError::BadLength(n as i32));
                 }
-                let mut subs = Vec::with_capacity(n);
+                let mut subs = Vec::with_capacity(n.min(1024));
                 for _ in 0..n {
                     let sub_op = OpCode::try_from(i32::decode(buf)?)?;
                     if sub_op == OpCode::Multi {

@@ -12,17 +12,32 @@ use crate::op_code::OpCode;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum MultiResult {
     /// A plain create (op 1) answers with the path only.
-    Create { path: String },
+    Create {
+        path: String,
+    },
     /// create2, createContainer and createTTL answer with the stat too.
-    Create2 { op: OpCode, path: String, stat: Stat },
+    Create2 {
+        op: OpCode,
+        path: String,
+        stat: Stat,
+    },
     Delete,
     Check,
-    SetData { stat: Stat },
-    GetChildren { children: Vec<String> },
-    GetData { data: Option<Bytes>, stat: Stat },
+    SetData {
+        stat: Stat,
+    },
+    GetChildren {
+        children: Vec<String>,
+    },
+    GetData {
+        data: Option<Bytes>,
+        stat: Stat,
+    },
     /// A failed op; in a failed multi the ops before the failure carry 0 (ok)
     /// and the ops after it RuntimeInconsistency.
-    Error { err: i32 },
+    Error {
+        err: i32,
+    },
 }
 
 impl MultiResult {

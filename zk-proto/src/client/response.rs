@@ -77,6 +77,9 @@ pub enum Response {
     AllChildrenNumber(i32),
     WhoAmI(Vec<ClientInfo>),
     Sasl(Bytes),
+    /// addWatch answers with an `ErrorResponse{err}` body (0 on success);
+    /// the Java client reads it, so it must be there.
+    ErrorBody(i32),
 }
 
 impl Encode for Response {
@@ -96,6 +99,7 @@ impl Encode for Response {
             Response::AllChildrenNumber(n) => n.encode(buf),
             Response::WhoAmI(infos) => infos.encode(buf),
             Response::Sasl(token) => token.encode(buf),
+            Response::ErrorBody(err) => err.encode(buf),
         }
     }
 }
@@ -108,7 +112,9 @@ impl Response {
             OpCode::Create2 | OpCode::CreateContainer | OpCode::CreateTtl => {
                 Response::Create2(Decode::decode(buf)?)
             }
-            OpCode::Exists | OpCode::SetData | OpCode::SetAcl => Response::Stat(Decode::decode(buf)?),
+            OpCode::Exists | OpCode::SetData | OpCode::SetAcl => {
+                Response::Stat(Decode::decode(buf)?)
+            }
             OpCode::GetData | OpCode::Reconfig => Response::GetData(Decode::decode(buf)?),
             OpCode::GetAcl => Response::GetAcl(Decode::decode(buf)?),
             OpCode::GetChildren => Response::GetChildren(Decode::decode(buf)?),
@@ -119,6 +125,7 @@ impl Response {
             OpCode::GetAllChildrenNumber => Response::AllChildrenNumber(Decode::decode(buf)?),
             OpCode::WhoAmI => Response::WhoAmI(Decode::decode(buf)?),
             OpCode::Sasl => Response::Sasl(Decode::decode(buf)?),
+            OpCode::AddWatch => Response::ErrorBody(Decode::decode(buf)?),
             OpCode::Delete
             | OpCode::Ping
             | OpCode::Check
@@ -127,7 +134,6 @@ impl Response {
             | OpCode::SetWatches2
             | OpCode::CheckWatches
             | OpCode::RemoveWatches
-            | OpCode::AddWatch
             | OpCode::CloseSession
             | OpCode::DeleteContainer
             | OpCode::CreateSession

@@ -1,0 +1,316 @@
+//! The four-letter words, with ZooKeeper's output formats (tools and
+//! clients parse them: zkServer.sh reads `Mode:` from `srvr`, kazoo's
+//! `server_version()` reads `envi`).
+
+use std::fmt::Write;
+use std::path::Path;
+use std::sync::atomic::Ordering;
+
+use super::stats::latency_triple;
+use super::{VERSION, not_whitelisted};
+use crate::request::Core;
+
+/// Every word ZooKeeper 3.9 knows (`FourLetterCommands`).
+pub const KNOWN: &[&str] = &[
+    "conf", "cons", "crst", "dirs", "dump", "envi", "gtmk", "ruok", "stmk", "srvr", "srst", "stat",
+    "wchc", "wchp", "wchs", "mntr", "isro", "hash",
+];
+
+pub fn is_known(word: &[u8]) -> bool {
+    KNOWN.iter().any(|w| w.as_bytes() == word)
+}
+
+fn dir_size(dir: &Path) -> u64 {
+    std::fs::read_dir(dir)
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .filter_map(|e| e.metadata().ok())
+                .filter(|m| m.is_file())
+                .map(|m| m.len())
+                .sum()
+        })
+        .unwrap_or(0)
+}
+
+impl Core {
+    pub(crate) fn four_letter_word(&mut self, word: &str) -> String {
+        if !self.config.four_letter_words.allows(word) {
+            return not_whitelisted(word);
+        }
+        let mut out = String::new();
+        match word {
+            "ruok" => out.push_str("imok"),
+            "isro" => out.push_str("rw"),
+            "srvr" => self.write_srvr(&mut out, false),
+            "stat" => self.write_srvr(&mut out, true),
+            "conf" => self.write_conf(&mut out),
+            "cons" => {
+                for id in self.sorted_conns() {
+                    self.write_conn(&mut out, id, false);
+                }
+                out.push('\n');
+            }
+            "crst" => {
+                for c in self.conns.values() {
+                    c.stats.reset();
+                }
+                out.push_str("Connection stats reset.\n");
+            }
+            "srst" => {
+                self.stats.reset();
+                out.push_str("Server stats reset.\n");
+            }
+            "envi" => write_envi(&mut out),
+            "mntr" => self.write_mntr(&mut out),
+            "wchs" => {
+                let _ = writeln!(
+                    out,
+                    "{} connections watching {} paths\nTotal watches:{}",
+                    self.watches.watcher_count(),
+                    self.watches.path_count(),
+                    self.watches.count()
+                );
+            }
+            "wchc" => {
+                for (watcher, paths) in self.watches.by_watcher() {
+                    let _ = writeln!(out, "0x{:x}", self.session_of(watcher));
+                    for p in paths {
+                        let _ = writeln!(out, "\t{p}");
+                    }
+                }
+                out.push('\n');
+            }
+            "wchp" => {
+                for (path, watchers) in self.watches.by_path() {
+                    let _ = writeln!(out, "{path}");
+                    for w in watchers {
+                        let _ = writeln!(out, "\t0x{:x}", self.session_of(w));
+                    }
+                }
+                out.push('\n');
+            }
+            "dump" => self.write_dump(&mut out),
+            "dirs" => {
+                let _ = writeln!(out, "datadir_size: {}", dir_size(&self.config.data_dir));
+                let _ = writeln!(out, "logdir_size: {}", dir_size(&self.config.data_log_dir));
+            }
+            "gtmk" => out.push_str("306\n"),
+            "stmk" => out.push_str("306\n"),
+            "hash" => {
+                let _ = writeln!(
+                    out,
+                    "Digest in zxid 0x{:x}: not tracked",
+                    self.tree.last_zxid()
+                );
+            }
+            _ => return format!("Unknown command: {word}\n"),
+        }
+        out
+    }
+
+    fn session_of(&self, conn: u64) -> i64 {
+        self.conns.get(&conn).map_or(0, |c| c.session_id)
+    }
+
+    fn sorted_conns(&self) -> Vec<u64> {
+        let mut ids: Vec<u64> = self.conns.keys().copied().collect();
+        ids.sort_unstable();
+        ids
+    }
+
+    fn write_srvr(&self, out: &mut String, with_clients: bool) {
+        let _ = writeln!(
+            out,
+            "Zookeeper version: {VERSION}, built on 1970-01-01 00:00 UTC"
+        );
+        if with_clients {
+            out.push_str("Clients:\n");
+            for id in self.sorted_conns() {
+                self.write_conn(out, id, true);
+            }
+            out.push('\n');
+        }
+        let s = &self.stats;
+        let (min, avg, max) = s.latency();
+        let _ = write!(
+            out,
+            "Latency min/avg/max: {min}/{avg}/{max}\nReceived: {}\nSent: {}\nConnections: {}\n\
+             Outstanding: {}\nZxid: 0x{:x}\nMode: standalone\nNode count: {}\n",
+            s.received.load(Ordering::Relaxed),
+            s.sent.load(Ordering::Relaxed),
+            self.conns.len(),
+            s.outstanding.load(Ordering::Relaxed).max(0),
+            self.tree.last_zxid(),
+            self.tree.node_count(),
+        );
+    }
+
+    fn write_conn(&self, out: &mut String, id: u64, brief: bool) {
+        let Some(c) = self.conns.get(&id) else {
+            return;
+        };
+        let st = &c.stats;
+        let _ = write!(
+            out,
+            " /{}[1](queued={},recved={},sent={}",
+            c.peer,
+            c.queue.len() + c.inflight_writes,
+            st.received.load(Ordering::Relaxed),
+            st.sent.load(Ordering::Relaxed)
+        );
+        if !brief && c.session_id != 0 {
+            let (min, avg, max) = latency_triple(
+                &st.min_latency_ms,
+                &st.total_latency_ms,
+                &st.latency_count,
+                &st.max_latency_ms,
+            );
+            let lop = st.last_op.lock().map(|op| *op).unwrap_or("NA");
+            let _ = write!(
+                out,
+                ",sid=0x{:x},lop={lop},est={},to={}",
+                c.session_id,
+                st.established_ms.load(Ordering::Relaxed),
+                c.timeout_ms
+            );
+            let lcxid = st.last_cxid.load(Ordering::Relaxed);
+            if lcxid >= 0 {
+                let _ = write!(out, ",lcxid=0x{lcxid:x}");
+            }
+            let _ = write!(
+                out,
+                ",lzxid=0x{:x},lresp={},llat={},minlat={min},avglat={avg},maxlat={max}",
+                st.last_zxid.load(Ordering::Relaxed),
+                st.last_response_ms.load(Ordering::Relaxed),
+                st.last_latency_ms.load(Ordering::Relaxed),
+            );
+        }
+        out.push_str(")\n");
+    }
+
+    fn write_conf(&self, out: &mut String) {
+        let c = &self.config;
+        let abs = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_owned());
+        let _ = write!(
+            out,
+            "clientPort={}\nsecureClientPort=-1\ndataDir={}\ndataDirSize={}\ndataLogDir={}\n\
+             dataLogSize={}\ntickTime={}\nmaxClientCnxns={}\nminSessionTimeout={}\n\
+             maxSessionTimeout={}\nclientPortListenBacklog=-1\nserverId=0\n",
+            c.client_port,
+            abs(&c.data_dir).display(),
+            dir_size(&c.data_dir),
+            abs(&c.data_log_dir).display(),
+            dir_size(&c.data_log_dir),
+            c.tick_ms,
+            c.max_client_cnxns,
+            c.min_session_timeout_ms,
+            c.max_session_timeout_ms,
+        );
+    }
+
+    fn write_mntr(&self, out: &mut String) {
+        let s = &self.stats;
+        let (min, avg, max) = s.latency();
+        let mut line = |k: &str, v: &dyn std::fmt::Display| {
+            let _ = writeln!(out, "zk_{k}\t{v}");
+        };
+        line(
+            "version",
+            &format!("{VERSION}, built on 1970-01-01 00:00 UTC"),
+        );
+        line("server_state", &"standalone");
+        line("avg_latency", &avg);
+        line("max_latency", &max);
+        line("min_latency", &min);
+        line("packets_received", &s.received.load(Ordering::Relaxed));
+        line("packets_sent", &s.sent.load(Ordering::Relaxed));
+        line("num_alive_connections", &self.conns.len());
+        line(
+            "outstanding_requests",
+            &s.outstanding.load(Ordering::Relaxed).max(0),
+        );
+        line("znode_count", &self.tree.node_count());
+        line("watch_count", &self.watches.count());
+        line("ephemerals_count", &self.tree.ephemeral_count());
+        line("approximate_data_size", &self.tree.approximate_data_size());
+        line("global_sessions", &self.sessions.len());
+        line("local_sessions", &0);
+        line("uptime", &s.started.elapsed().as_millis());
+        line("last_proposal_size", &-1);
+        line("max_proposal_size", &-1);
+        line("min_proposal_size", &-1);
+        line("open_file_descriptor_count", &open_fds());
+        line("max_file_descriptor_count", &max_fds());
+    }
+
+    fn write_dump(&self, out: &mut String) {
+        let _ = writeln!(out, "SessionTracker dump:");
+        let _ = writeln!(
+            out,
+            "Session Sets ({})/({}):",
+            self.sessions.len(),
+            self.sessions.len()
+        );
+        for s in self.sessions.iter() {
+            let _ = writeln!(
+                out,
+                "1 expire in {} ms:\n\t0x{:x}",
+                s.expires_at
+                    .saturating_duration_since(tokio::time::Instant::now())
+                    .as_millis(),
+                s.id
+            );
+        }
+        let sessions: Vec<_> = self.tree.ephemeral_sessions().collect();
+        let _ = writeln!(
+            out,
+            "ephemeral nodes dump:\nSessions with Ephemerals ({}):",
+            sessions.len()
+        );
+        let mut sessions = sessions;
+        sessions.sort_by_key(|(id, _)| **id);
+        for (id, paths) in sessions {
+            let _ = writeln!(out, "0x{id:x}:");
+            for p in paths {
+                let _ = writeln!(out, "\t{p}");
+            }
+        }
+        let _ = writeln!(out, "Connections dump:");
+    }
+}
+
+fn write_envi(out: &mut String) {
+    let var = |k: &str| std::env::var(k).unwrap_or_default();
+    let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let cwd = std::env::current_dir()
+        .map(|p| p.display().to_string())
+        .unwrap_or_default();
+    let _ = write!(
+        out,
+        "Environment:\nzookeeper.version={VERSION}, built on 1970-01-01 00:00 UTC\nhost.name={}\n\
+         os.name={}\nos.arch={}\nuser.name={}\nuser.home={}\nuser.dir={cwd}\n",
+        host.trim(),
+        std::env::consts::OS,
+        std::env::consts::ARCH,
+        var("USER"),
+        var("HOME"),
+    );
+}
+
+fn open_fds() -> usize {
+    std::fs::read_dir("/proc/self/fd")
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+fn max_fds() -> String {
+    std::fs::read_to_string("/proc/self/limits")
+        .ok()
+        .and_then(|text| {
+            text.lines()
+                .find(|l| l.starts_with("Max open files"))
+                .and_then(|l| l.split_whitespace().nth(3).map(str::to_owned))
+        })
+        .unwrap_or_else(|| "0".into())
+}

@@ -1,0 +1,307 @@
+//! `zoo.cfg`: ZooKeeper's key=value file, with ZooKeeper's key names and
+//! defaults. Unknown keys are warned about; a bad value is an error that
+//! names the key.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
+use std::path::{Path, PathBuf};
+
+use zk_proto::frame::DEFAULT_MAX_FRAME;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("line {line}: expected key=value, got {text:?}")]
+    Syntax { line: usize, text: String },
+    #[error("invalid value {value:?} for {key}: {reason}")]
+    Value {
+        key: String,
+        value: String,
+        reason: String,
+    },
+}
+
+/// Which four-letter words the client port answers (`4lw.commands.whitelist`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Whitelist {
+    All,
+    Only(BTreeSet<String>),
+}
+
+impl Whitelist {
+    pub fn allows(&self, cmd: &str) -> bool {
+        match self {
+            Whitelist::All => true,
+            Whitelist::Only(set) => set.contains(cmd),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub tick_ms: u32,
+    pub init_limit: u32,
+    pub sync_limit: u32,
+    pub data_dir: PathBuf,
+    pub data_log_dir: PathBuf,
+    pub client_port: u16,
+    pub client_port_address: Option<IpAddr>,
+    /// Connections per client IP; 0 means no limit.
+    pub max_client_cnxns: u32,
+    pub min_session_timeout_ms: u32,
+    pub max_session_timeout_ms: u32,
+    pub four_letter_words: Whitelist,
+    /// `jute.maxbuffer`: the largest frame the server reads.
+    pub max_frame_bytes: usize,
+    /// `user:base64(sha1(user:password))` of the super user.
+    pub super_digest: Option<String>,
+    /// Hard quotas fail writes with QuotaExceeded (`enforceQuota`).
+    pub enforce_quota: bool,
+    /// TTL nodes are allowed (`extendedTypesEnabled`).
+    pub extended_types: bool,
+    /// How often empty containers and expired TTL nodes are reaped.
+    pub container_check_ms: u64,
+    /// `server.N` lines, kept for the replicated mode.
+    pub servers: BTreeMap<u64, String>,
+    /// Where the config came from, for `conf` and `status`.
+    pub source: Option<PathBuf>,
+}
+
+impl Default for Config {
+    /// The embedded defaults: standalone on 2181 with data in `./zk-data`.
+    fn default() -> Self {
+        let tick_ms = 2000;
+        Config {
+            tick_ms,
+            init_limit: 10,
+            sync_limit: 5,
+            data_dir: PathBuf::from("zk-data"),
+            data_log_dir: PathBuf::from("zk-data"),
+            client_port: 2181,
+            client_port_address: None,
+            max_client_cnxns: 60,
+            min_session_timeout_ms: 2 * tick_ms,
+            max_session_timeout_ms: 20 * tick_ms,
+            four_letter_words: Whitelist::Only(BTreeSet::from(["srvr".to_owned()])),
+            max_frame_bytes: DEFAULT_MAX_FRAME,
+            super_digest: None,
+            enforce_quota: false,
+            extended_types: false,
+            container_check_ms: 60_000,
+            servers: BTreeMap::new(),
+            source: None,
+        }
+    }
+}
+
+/// Keys ZooKeeper knows that the standalone server accepts without acting
+/// on them (yet): no warning for these.
+const ACCEPTED: &[&str] = &[
+    "admin.enableServer",
+    "admin.serverPort",
+    "admin.serverAddress",
+    "autopurge.purgeInterval",
+    "autopurge.snapRetainCount",
+    "snapCount",
+    "preAllocSize",
+    "globalOutstandingLimit",
+    "standaloneEnabled",
+    "reconfigEnabled",
+    "readonlymode.enabled",
+    "electionAlg",
+    "peerType",
+    "syncEnabled",
+    "forceSync",
+    "localSessionsEnabled",
+    "localSessionsUpgradingEnabled",
+    "metricsProvider.className",
+    "metricsProvider.httpPort",
+    "quorumListenOnAllIPs",
+    "dynamicConfigFile",
+];
+
+fn bad(key: &str, value: &str, reason: impl ToString) -> ConfigError {
+    ConfigError::Value {
+        key: key.to_owned(),
+        value: value.to_owned(),
+        reason: reason.to_string(),
+    }
+}
+
+fn num<T: std::str::FromStr>(key: &str, value: &str) -> Result<T, ConfigError>
+where
+    T::Err: std::fmt::Display,
+{
+    value.parse().map_err(|e| bad(key, value, e))
+}
+
+fn boolean(key: &str, value: &str) -> Result<bool, ConfigError> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "yes" => Ok(true),
+        "false" | "no" => Ok(false),
+        _ => Err(bad(key, value, "expected true or false")),
+    }
+}
+
+impl Config {
+    pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let mut config = Config::parse(&text)?;
+        config.source = Some(path.to_owned());
+        Ok(config)
+    }
+
+    /// Parses the text of a zoo.cfg.
+    pub fn parse(text: &str) -> Result<Config, ConfigError> {
+        let mut c = Config::default();
+        let (mut min_timeout, mut max_timeout) = (None, None);
+        let mut data_log_dir = None;
+        for (i, raw) in text.lines().enumerate() {
+            let line = raw.trim();
+            if line.is_empty() || line.starts_with('#') {
+                continue;
+            }
+            let Some((key, value)) = line.split_once('=') else {
+                return Err(ConfigError::Syntax {
+                    line: i + 1,
+                    text: line.to_owned(),
+                });
+            };
+            let (key, value) = (key.trim(), value.trim());
+            match key {
+                "tickTime" => c.tick_ms = num(key, value)?,
+                "initLimit" => c.init_limit = num(key, value)?,
+                "syncLimit" => c.sync_limit = num(key, value)?,
+                "dataDir" => c.data_dir = PathBuf::from(value),
+                "dataLogDir" => data_log_dir = Some(PathBuf::from(value)),
+                "clientPort" => c.client_port = num(key, value)?,
+                "clientPortAddress" => c.client_port_address = Some(num(key, value)?),
+                "maxClientCnxns" => c.max_client_cnxns = num(key, value)?,
+                "minSessionTimeout" => min_timeout = Some(num::<i64>(key, value)?),
+                "maxSessionTimeout" => max_timeout = Some(num::<i64>(key, value)?),
+                "4lw.commands.whitelist" => c.four_letter_words = parse_whitelist(value),
+                "jute.maxbuffer" => {
+                    let n: usize = parse_int_maybe_hex(key, value)?;
+                    if n < 1024 {
+                        return Err(bad(key, value, "must be at least 1024"));
+                    }
+                    c.max_frame_bytes = n;
+                }
+                "superDigest" | "DigestAuthenticationProvider.superDigest" => {
+                    if value.split(':').count() != 2 {
+                        return Err(bad(key, value, "expected user:base64(sha1(user:password))"));
+                    }
+                    c.super_digest = Some(value.to_owned());
+                }
+                "enforceQuota" => c.enforce_quota = boolean(key, value)?,
+                "extendedTypesEnabled" => c.extended_types = boolean(key, value)?,
+                "znode.container.checkIntervalMs" => c.container_check_ms = num(key, value)?,
+                k if k.starts_with("server.") => {
+                    let id: u64 = num(key, &k["server.".len()..])?;
+                    c.servers.insert(id, value.to_owned());
+                }
+                k if ACCEPTED.contains(&k) => {}
+                _ => tracing::warn!(key, "unknown configuration key ignored"),
+            }
+        }
+        if c.tick_ms == 0 {
+            return Err(bad("tickTime", "0", "must be positive"));
+        }
+        c.data_log_dir = data_log_dir.unwrap_or_else(|| c.data_dir.clone());
+        let resolve = |v: Option<i64>, default: u32| match v {
+            None | Some(-1) => Ok(default),
+            Some(n) => u32::try_from(n).map_err(|e| e.to_string()),
+        };
+        c.min_session_timeout_ms = resolve(min_timeout, 2 * c.tick_ms)
+            .map_err(|e| bad("minSessionTimeout", &format!("{min_timeout:?}"), e))?;
+        c.max_session_timeout_ms = resolve(max_timeout, 20 * c.tick_ms)
+            .map_err(|e| bad("maxSessionTimeout", &format!("{max_timeout:?}"), e))?;
+        if c.min_session_timeout_ms > c.max_session_timeout_ms {
+            return Err(bad(
+                "minSessionTimeout",
+                &c.min_session_timeout_ms.to_string(),
+                "must not be larger than maxSessionTimeout",
+            ));
+        }
+        Ok(c)
+    }
+
+    /// Clamps a requested session timeout into [min, max].
+    pub fn negotiate_timeout(&self, requested_ms: i32) -> u32 {
+        let requested = u32::try_from(requested_ms).unwrap_or(0);
+        requested.clamp(self.min_session_timeout_ms, self.max_session_timeout_ms)
+    }
+}
+
+fn parse_int_maybe_hex(key: &str, value: &str) -> Result<usize, ConfigError> {
+    match value
+        .strip_prefix("0x")
+        .or_else(|| value.strip_prefix("0X"))
+    {
+        Some(hex) => usize::from_str_radix(hex, 16).map_err(|e| bad(key, value, e)),
+        None => num(key, value),
+    }
+}
+
+fn parse_whitelist(value: &str) -> Whitelist {
+    let words: BTreeSet<String> = value
+        .split(',')
+        .map(|w| w.trim().to_owned())
+        .filter(|w| !w.is_empty())
+        .collect();
+    if words.contains("*") {
+        Whitelist::All
+    } else {
+        Whitelist::Only(words)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_follow_tick_time() {
+        let c = Config::parse("tickTime=100\nclientPort=0\n# comment\n").expect("parses");
+        assert_eq!(c.min_session_timeout_ms, 200);
+        assert_eq!(c.max_session_timeout_ms, 2000);
+        assert_eq!(c.negotiate_timeout(30_000), 2000);
+        assert_eq!(c.negotiate_timeout(1), 200);
+        assert!(c.four_letter_words.allows("srvr"));
+        assert!(!c.four_letter_words.allows("ruok"));
+    }
+
+    #[test]
+    fn keys_are_read() {
+        let c = Config::parse(
+            "dataDir=/tmp/x\n4lw.commands.whitelist=ruok, stat\njute.maxbuffer=0x10000\n\
+             server.1=127.0.0.1:2888:3888\nenforceQuota=true\nmaxClientCnxns=0\n",
+        )
+        .expect("parses");
+        assert_eq!(c.data_log_dir, PathBuf::from("/tmp/x"));
+        assert!(c.four_letter_words.allows("stat"));
+        assert_eq!(c.max_frame_bytes, 0x10000);
+        assert_eq!(
+            c.servers.get(&1).map(String::as_str),
+            Some("127.0.0.1:2888:3888")
+        );
+        assert!(c.enforce_quota);
+    }
+
+    #[test]
+    fn bad_values_name_the_key() {
+        let err = Config::parse("clientPort=abc").expect_err("bad port");
+        assert!(err.to_string().contains("clientPort"), "{err}");
+        let err =
+            Config::parse("minSessionTimeout=9000\nmaxSessionTimeout=100").expect_err("min>max");
+        assert!(err.to_string().contains("minSessionTimeout"), "{err}");
+        assert!(Config::parse("novalue").is_err());
+    }
+}

@@ -1,0 +1,288 @@
+//! One client connection: the handshake (or a four-letter word), then
+//! frames in and the outbox out, until either side closes.
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Duration;
+
+use bytes::{Bytes, BytesMut};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio::net::tcp::OwnedReadHalf;
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::codec::Decoder;
+use zk_proto::client::{ConnectRequest, ReplyHeader, Request, RequestHeader, xid};
+use zk_proto::frame::{FrameCodec, write_frame};
+use zk_proto::{Decode, Encode, ErrorCode, OpCode};
+
+use super::listener::NetCtx;
+use crate::admin::words;
+use crate::request::{ConnStats, Outbound, StateMsg};
+
+/// Requests read but not answered, per connection; past this the
+/// connection stops reading (backpressure on a client that pipelines
+/// without bound).
+const MAX_OUTSTANDING: usize = 1000;
+
+/// How long a new connection may take to send its handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
+#[derive(Debug, thiserror::Error)]
+enum ConnError {
+    #[error("socket: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("bad frame: {0}")]
+    Frame(#[from] zk_proto::frame::FrameError),
+    #[error("bad record: {0}")]
+    Decode(#[from] zk_proto::DecodeError),
+    #[error("no handshake within {0:?}")]
+    HandshakeTimeout(Duration),
+    #[error("server is shutting down")]
+    Shutdown,
+}
+
+pub async fn serve(stream: TcpStream, peer: SocketAddr, id: u64, ctx: &NetCtx) {
+    let (reader, mut writer) = stream.into_split();
+    let mut conn = Connection {
+        id,
+        peer,
+        ctx,
+        reader,
+        buf: BytesMut::with_capacity(4096),
+        codec: FrameCodec::new(ctx.config.max_frame_bytes),
+        stats: Arc::new(ConnStats::new()),
+        pending: VecDeque::new(),
+    };
+    let (outbox, rx) = mpsc::unbounded_channel();
+    let result = conn.run(&mut writer, outbox, rx).await;
+    match &result {
+        Ok(()) => tracing::debug!(conn = id, %peer, "connection closed"),
+        Err(ConnError::Io(e)) => tracing::debug!(conn = id, %peer, error = %e, "connection lost"),
+        Err(ConnError::Shutdown) => {}
+        Err(e) => tracing::warn!(conn = id, %peer, error = %e, "closing connection"),
+    }
+    let _ = writer.shutdown().await;
+    // The state task forgets the connection (its watches, its queue).
+    let _ = ctx.state.send(StateMsg::Closed { conn: id }).await;
+    ctx.stats
+        .outstanding
+        .fetch_sub(conn.pending.len() as i64, Ordering::Relaxed);
+}
+
+struct Connection<'a> {
+    id: u64,
+    peer: SocketAddr,
+    ctx: &'a NetCtx,
+    reader: OwnedReadHalf,
+    buf: BytesMut,
+    codec: FrameCodec,
+    stats: Arc<ConnStats>,
+    /// Requests awaiting their reply: arrival time and op, for latencies.
+    pending: VecDeque<(Instant, OpCode)>,
+}
+
+impl Connection<'_> {
+    async fn run(
+        &mut self,
+        writer: &mut tokio::net::tcp::OwnedWriteHalf,
+        outbox: mpsc::UnboundedSender<Outbound>,
+        mut rx: mpsc::UnboundedReceiver<Outbound>,
+    ) -> Result<(), ConnError> {
+        let first = match tokio::time::timeout(HANDSHAKE_TIMEOUT, self.first_frame()).await {
+            Ok(r) => r?,
+            Err(_) => return Err(ConnError::HandshakeTimeout(HANDSHAKE_TIMEOUT)),
+        };
+        let Some(mut first) = (match first {
+            First::Word(word) => return self.four_letter_word(writer, word).await,
+            First::Frame(f) => Some(f),
+            First::Eof => None,
+        }) else {
+            return Ok(());
+        };
+        let req = ConnectRequest::decode(&mut first)?;
+        self.send_state(StateMsg::Connect {
+            conn: self.id,
+            peer: self.peer,
+            req,
+            outbox,
+            stats: self.stats.clone(),
+        })
+        .await?;
+
+        let mut wbuf = BytesMut::with_capacity(4096);
+        loop {
+            tokio::select! {
+                biased;
+                () = self.ctx.shutdown.cancelled() => return Err(ConnError::Shutdown),
+                out = rx.recv() => {
+                    let Some(out) = out else { return Ok(()) };
+                    // Write everything that is ready as one batch.
+                    let mut close = self.encode(&mut wbuf, out);
+                    while !close && let Ok(out) = rx.try_recv() {
+                        close = self.encode(&mut wbuf, out);
+                    }
+                    writer.write_all(&wbuf).await?;
+                    wbuf.clear();
+                    if close {
+                        return Ok(());
+                    }
+                }
+                n = self.reader.read_buf(&mut self.buf), if self.pending.len() < MAX_OUTSTANDING => {
+                    if n? == 0 {
+                        return Ok(());
+                    }
+                    while let Some(frame) = self.codec.decode(&mut self.buf)? {
+                        self.on_frame(frame).await?;
+                    }
+                }
+            }
+        }
+    }
+
+    async fn send_state(&self, msg: StateMsg) -> Result<(), ConnError> {
+        self.ctx
+            .state
+            .send(msg)
+            .await
+            .map_err(|_| ConnError::Shutdown)
+    }
+
+    /// Reads the first 4 bytes: a four-letter word, or the length of the
+    /// connect frame.
+    async fn first_frame(&mut self) -> Result<First, ConnError> {
+        while self.buf.len() < 4 {
+            if self.reader.read_buf(&mut self.buf).await? == 0 {
+                return Ok(First::Eof);
+            }
+        }
+        if words::is_known(&self.buf[..4]) {
+            let word = String::from_utf8_lossy(&self.buf[..4]).into_owned();
+            return Ok(First::Word(word));
+        }
+        loop {
+            if let Some(frame) = self.codec.decode(&mut self.buf)? {
+                return Ok(First::Frame(frame));
+            }
+            if self.reader.read_buf(&mut self.buf).await? == 0 {
+                return Ok(First::Eof);
+            }
+        }
+    }
+
+    async fn four_letter_word(
+        &mut self,
+        writer: &mut tokio::net::tcp::OwnedWriteHalf,
+        word: String,
+    ) -> Result<(), ConnError> {
+        let (reply, answer) = oneshot::channel();
+        self.send_state(StateMsg::Command { word, reply }).await?;
+        let text = answer.await.map_err(|_| ConnError::Shutdown)?;
+        writer.write_all(text.as_bytes()).await?;
+        Ok(())
+    }
+
+    async fn on_frame(&mut self, mut frame: Bytes) -> Result<(), ConnError> {
+        let header = RequestHeader::decode(&mut frame)?;
+        self.stats.received.fetch_add(1, Ordering::Relaxed);
+        self.ctx.stats.received.fetch_add(1, Ordering::Relaxed);
+        let op = match OpCode::try_from(header.op) {
+            Ok(op) => op,
+            Err(_) => {
+                // Unknown op: answer Unimplemented like ZooKeeper's
+                // UnimplementedRequestProcessor, then close.
+                tracing::warn!(conn = self.id, op = header.op, "unknown op code");
+                return Err(ConnError::Decode(zk_proto::DecodeError::UnknownOpCode(
+                    header.op,
+                )));
+            }
+        };
+        let req = match Request::decode(op, &mut frame) {
+            Ok(req) => req,
+            Err(e) => {
+                tracing::warn!(conn = self.id, ?op, error = %e, "malformed request");
+                return Err(e.into());
+            }
+        };
+        let xid = match req {
+            Request::Ping => xid::PING,
+            Request::Auth(_) => xid::AUTH,
+            _ => header.xid,
+        };
+        self.pending.push_back((Instant::now(), op));
+        self.ctx.stats.outstanding.fetch_add(1, Ordering::Relaxed);
+        self.send_state(StateMsg::Request {
+            conn: self.id,
+            xid,
+            req,
+        })
+        .await
+    }
+
+    /// Appends one outbound message to the write buffer; true to close after.
+    fn encode(&mut self, wbuf: &mut BytesMut, out: Outbound) -> bool {
+        match out {
+            Outbound::Handshake(resp) => write_frame(wbuf, |b| resp.encode(b)),
+            Outbound::Event(zxid, event) => {
+                write_frame(wbuf, |b| {
+                    ReplyHeader {
+                        xid: xid::NOTIFICATION,
+                        zxid,
+                        err: 0,
+                    }
+                    .encode(b);
+                    event.encode(b);
+                });
+                self.count_sent();
+            }
+            Outbound::Reply(header, body) => {
+                write_frame(wbuf, |b| {
+                    header.encode(b);
+                    if header.err == ErrorCode::Ok.code()
+                        || matches!(body, zk_proto::client::Response::Multi(_))
+                    {
+                        body.encode(b);
+                    }
+                });
+                self.count_sent();
+                self.record_reply(&header);
+            }
+            Outbound::Close => return true,
+        }
+        false
+    }
+
+    fn count_sent(&self) {
+        self.stats.sent.fetch_add(1, Ordering::Relaxed);
+        self.ctx.stats.sent.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn record_reply(&mut self, header: &ReplyHeader) {
+        let Some((start, op)) = self.pending.pop_front() else {
+            return;
+        };
+        self.ctx.stats.outstanding.fetch_sub(1, Ordering::Relaxed);
+        let ms = start.elapsed().as_millis() as u64;
+        self.ctx.stats.record_latency(ms);
+        let s = &self.stats;
+        s.min_latency_ms.fetch_min(ms, Ordering::Relaxed);
+        s.max_latency_ms.fetch_max(ms, Ordering::Relaxed);
+        s.total_latency_ms.fetch_add(ms, Ordering::Relaxed);
+        s.latency_count.fetch_add(1, Ordering::Relaxed);
+        s.last_latency_ms.store(ms, Ordering::Relaxed);
+        s.last_cxid.store(i64::from(header.xid), Ordering::Relaxed);
+        s.last_zxid.store(header.zxid, Ordering::Relaxed);
+        s.last_response_ms.store(crate::now_ms(), Ordering::Relaxed);
+        if let Ok(mut last) = s.last_op.lock() {
+            *last = op.short_name();
+        }
+    }
+}
+
+enum First {
+    Word(String),
+    Frame(Bytes),
+    Eof,
+}

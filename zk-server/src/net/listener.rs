@@ -1,0 +1,106 @@
+use std::collections::HashMap;
+use std::net::IpAddr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::connection;
+use crate::admin::ServerStats;
+use crate::config::Config;
+use crate::request::StateMsg;
+
+/// What every connection task shares.
+#[derive(Debug)]
+pub struct NetCtx {
+    pub config: Arc<Config>,
+    pub state: mpsc::Sender<StateMsg>,
+    pub stats: Arc<ServerStats>,
+    pub shutdown: CancellationToken,
+    /// Open connections per client address, for `maxClientCnxns`. A std
+    /// Mutex: held for one map update, never across an await.
+    per_ip: Mutex<HashMap<IpAddr, u32>>,
+}
+
+impl NetCtx {
+    pub fn new(
+        config: Arc<Config>,
+        state: mpsc::Sender<StateMsg>,
+        stats: Arc<ServerStats>,
+        shutdown: CancellationToken,
+    ) -> NetCtx {
+        NetCtx {
+            config,
+            state,
+            stats,
+            shutdown,
+            per_ip: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Takes a connection slot for `ip`, or refuses past the cap.
+    fn admit(&self, ip: IpAddr) -> bool {
+        let cap = self.config.max_client_cnxns;
+        let Ok(mut map) = self.per_ip.lock() else {
+            return false;
+        };
+        let n = map.entry(ip).or_insert(0);
+        if cap != 0 && *n >= cap {
+            return false;
+        }
+        *n += 1;
+        true
+    }
+
+    fn release(&self, ip: IpAddr) {
+        if let Ok(mut map) = self.per_ip.lock()
+            && let Some(n) = map.get_mut(&ip)
+        {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&ip);
+            }
+        }
+    }
+}
+
+/// Accepts connections until shutdown; each gets its own task, tracked so
+/// shutdown can wait for them.
+pub async fn run_listener(listener: TcpListener, ctx: Arc<NetCtx>, tasks: TaskTracker) {
+    let next_id = AtomicU64::new(1);
+    loop {
+        let accepted = tokio::select! {
+            biased;
+            () = ctx.shutdown.cancelled() => return,
+            accepted = listener.accept() => accepted,
+        };
+        let (stream, peer) = match accepted {
+            Ok(pair) => pair,
+            Err(e) => {
+                // Out of file descriptors and the like: back off briefly
+                // instead of spinning.
+                tracing::warn!(error = %e, "accept failed");
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+                continue;
+            }
+        };
+        let ip = peer.ip().to_canonical();
+        if !ctx.admit(ip) {
+            tracing::warn!(%ip, max = ctx.config.max_client_cnxns, "too many connections from this address; closing");
+            drop(stream);
+            continue;
+        }
+        let _ = stream.set_nodelay(true);
+        let id = next_id.fetch_add(1, Ordering::Relaxed);
+        let ctx = ctx.clone();
+        tasks.spawn(async move {
+            ctx.stats.connections.fetch_add(1, Ordering::Relaxed);
+            connection::serve(stream, peer, id, &ctx).await;
+            ctx.stats.connections.fetch_sub(1, Ordering::Relaxed);
+            ctx.release(ip);
+        });
+    }
+}

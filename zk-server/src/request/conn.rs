@@ -1,0 +1,136 @@
+//! What the state task knows of a connection, and the order of its replies:
+//! replies leave in request order, and a read waits until this connection's
+//! earlier writes are applied (a session reads its own writes).
+
+use std::collections::VecDeque;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+
+use tokio::sync::mpsc;
+use zk_proto::client::{ConnectResponse, ReplyHeader, Request, Response, WatcherEvent};
+use zk_proto::data::Id;
+
+pub type ConnId = u64;
+
+/// What the state task sends a connection, in the order to write it.
+#[derive(Debug)]
+pub enum Outbound {
+    Handshake(ConnectResponse),
+    Reply(ReplyHeader, Response),
+    Event(i64, WatcherEvent),
+    /// Flush what came before, then close the connection.
+    Close,
+}
+
+pub type Outbox = mpsc::UnboundedSender<Outbound>;
+
+/// Counters the connection task updates and the four-letter words read.
+#[derive(Debug, Default)]
+pub struct ConnStats {
+    pub received: AtomicU64,
+    pub sent: AtomicU64,
+    pub established_ms: AtomicI64,
+    pub last_cxid: AtomicI64,
+    pub last_zxid: AtomicI64,
+    pub last_op: std::sync::Mutex<&'static str>,
+    pub last_response_ms: AtomicI64,
+    pub last_latency_ms: AtomicU64,
+    pub min_latency_ms: AtomicU64,
+    pub max_latency_ms: AtomicU64,
+    pub total_latency_ms: AtomicU64,
+    pub latency_count: AtomicU64,
+}
+
+impl ConnStats {
+    pub fn new() -> ConnStats {
+        let s = ConnStats::default();
+        s.min_latency_ms.store(u64::MAX, Ordering::Relaxed);
+        s.last_cxid.store(-1, Ordering::Relaxed);
+        s.last_zxid.store(-1, Ordering::Relaxed);
+        s
+    }
+
+    pub fn reset(&self) {
+        for a in [
+            &self.received,
+            &self.sent,
+            &self.max_latency_ms,
+            &self.total_latency_ms,
+            &self.latency_count,
+        ] {
+            a.store(0, Ordering::Relaxed);
+        }
+        self.min_latency_ms.store(u64::MAX, Ordering::Relaxed);
+        self.last_cxid.store(-1, Ordering::Relaxed);
+        self.last_zxid.store(-1, Ordering::Relaxed);
+        self.last_latency_ms.store(0, Ordering::Relaxed);
+        self.last_response_ms.store(0, Ordering::Relaxed);
+        if let Ok(mut op) = self.last_op.lock() {
+            *op = "NA";
+        }
+    }
+}
+
+/// A request waiting for this connection's pending writes, or a reply that
+/// must not overtake their replies.
+#[derive(Debug)]
+pub enum Queued {
+    Request { xid: i32, req: Request },
+    Ready(Outbound),
+}
+
+#[derive(Debug)]
+pub struct Conn {
+    /// 0 until the handshake is done.
+    pub session_id: i64,
+    pub timeout_ms: u32,
+    pub outbox: Outbox,
+    pub auth: Vec<Id>,
+    pub peer: SocketAddr,
+    pub stats: Arc<ConnStats>,
+    /// Writes (and the handshake's createSession) in the pipeline.
+    pub inflight_writes: usize,
+    pub queue: VecDeque<Queued>,
+}
+
+impl Conn {
+    pub fn new(peer: SocketAddr, outbox: Outbox, stats: Arc<ConnStats>) -> Conn {
+        Conn {
+            session_id: 0,
+            timeout_ms: 0,
+            outbox,
+            auth: vec![Id::new("ip", &peer.ip().to_canonical().to_string())],
+            peer,
+            stats,
+            inflight_writes: 0,
+            queue: VecDeque::new(),
+        }
+    }
+
+    /// Sends now, or, behind pending writes, keeps the replies' place: the
+    /// request that made them was the next in line, so they go first in the
+    /// queue, in their order.
+    pub fn emit_all(&mut self, outs: impl IntoIterator<Item = Outbound>) {
+        if self.inflight_writes > 0 {
+            for (i, out) in outs.into_iter().enumerate() {
+                self.queue.insert(i, Queued::Ready(out));
+            }
+        } else {
+            for out in outs {
+                self.send(out);
+            }
+        }
+    }
+
+    pub fn send(&self, out: Outbound) {
+        // A closed outbox means the connection task is gone; its Closed
+        // message is on the way and cleans up.
+        let _ = self.outbox.send(out);
+    }
+
+    /// Whether `req` must wait in the queue instead of running now.
+    pub fn must_wait(&self, req: &Request) -> bool {
+        !self.queue.is_empty() || (!req.op_code().is_write() && self.inflight_writes > 0)
+    }
+}

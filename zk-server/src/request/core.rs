@@ -1,0 +1,338 @@
+//! The state task: its state, its loop, and the order in which a
+//! connection's requests run.
+
+use std::collections::{HashMap, VecDeque};
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::sync::CancellationToken;
+use zk_proto::OpCode;
+use zk_proto::client::{ConnectRequest, ReplyHeader, Request, Response};
+use zk_proto::txn::{Txn, TxnBody, TxnHeader};
+
+use super::conn::{Conn, ConnId, ConnStats, Outbound, Outbox, Queued};
+use super::overlay::Overlay;
+use super::prep::{self, PrepCtx, PrepView, Rejected};
+use crate::admin::ServerStats;
+use crate::config::Config;
+use crate::session::SessionTable;
+use crate::tree::{DataTree, WatchManager};
+
+/// What the state task is asked to do.
+#[derive(Debug)]
+pub enum StateMsg {
+    Connect {
+        conn: ConnId,
+        peer: SocketAddr,
+        req: ConnectRequest,
+        outbox: Outbox,
+        stats: Arc<ConnStats>,
+    },
+    Request {
+        conn: ConnId,
+        xid: i32,
+        req: Request,
+    },
+    Closed {
+        conn: ConnId,
+    },
+    /// A four-letter word; the answer is the text to send back.
+    Command {
+        word: String,
+        reply: oneshot::Sender<String>,
+    },
+}
+
+/// Who waits for a txn in the pipeline.
+#[derive(Debug)]
+pub(super) enum Origin {
+    Client {
+        conn: ConnId,
+        xid: i32,
+        shape: Shape,
+    },
+    Connect {
+        conn: ConnId,
+        read_only: Option<bool>,
+    },
+    /// Session expiry, the container and TTL reaper.
+    Internal,
+}
+
+/// How to shape the reply of a write: create and create2 answer
+/// differently to the same txn.
+#[derive(Debug)]
+pub(super) enum Shape {
+    Op(OpCode),
+    Multi(Vec<OpCode>),
+}
+
+#[derive(Debug)]
+pub(super) struct Inflight {
+    pub zxid: i64,
+    pub origin: Origin,
+}
+
+#[derive(Debug)]
+pub struct Core {
+    pub(crate) config: Arc<Config>,
+    pub(crate) tree: DataTree,
+    pub(crate) watches: WatchManager,
+    pub(crate) sessions: SessionTable,
+    pub(crate) conns: HashMap<ConnId, Conn>,
+    pub(crate) overlay: Overlay,
+    pub(super) inflight: VecDeque<Inflight>,
+    pub(crate) next_zxid: i64,
+    log: mpsc::Sender<Txn>,
+    pub(crate) stats: Arc<ServerStats>,
+    last_reap: Instant,
+}
+
+pub(super) use crate::now_ms;
+
+impl Core {
+    pub fn new(config: Arc<Config>, log: mpsc::Sender<Txn>, stats: Arc<ServerStats>) -> Core {
+        let tree = DataTree::new();
+        let next_zxid = tree.last_zxid() + 1;
+        Core {
+            sessions: SessionTable::new(0, now_ms(), config.tick_ms),
+            config,
+            tree,
+            watches: WatchManager::default(),
+            conns: HashMap::new(),
+            overlay: Overlay::default(),
+            inflight: VecDeque::new(),
+            next_zxid,
+            log,
+            stats,
+            last_reap: Instant::now(),
+        }
+    }
+
+    /// Runs until shutdown, until every connection task and the listener are
+    /// gone, or until the log stage fails.
+    pub async fn run(
+        mut self,
+        mut requests: mpsc::Receiver<StateMsg>,
+        mut committed: mpsc::UnboundedReceiver<Vec<Txn>>,
+        shutdown: CancellationToken,
+    ) {
+        let tick_ms = u64::from(self.config.tick_ms).clamp(10, 1000);
+        let mut tick = tokio::time::interval(Duration::from_millis(tick_ms));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        loop {
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => break,
+                batch = committed.recv() => match batch {
+                    Some(batch) => self.on_committed(batch).await,
+                    None => {
+                        tracing::error!("log stage stopped; the server stops");
+                        break;
+                    }
+                },
+                msg = requests.recv() => match msg {
+                    Some(msg) => self.on_msg(msg).await,
+                    None => break,
+                },
+                _ = tick.tick() => self.on_tick().await,
+            }
+        }
+        for conn in self.conns.values() {
+            conn.send(Outbound::Close);
+        }
+        shutdown.cancel();
+    }
+
+    async fn on_msg(&mut self, msg: StateMsg) {
+        match msg {
+            StateMsg::Connect {
+                conn,
+                peer,
+                req,
+                outbox,
+                stats,
+            } => {
+                let c = Conn::new(peer, outbox, stats);
+                self.conns.insert(conn, c);
+                self.on_connect(conn, req).await;
+            }
+            StateMsg::Request { conn, xid, req } => self.on_request(conn, xid, req).await,
+            StateMsg::Closed { conn } => self.on_closed(conn),
+            StateMsg::Command { word, reply } => {
+                let _ = reply.send(self.four_letter_word(&word));
+            }
+        }
+    }
+
+    async fn on_request(&mut self, conn: ConnId, xid: i32, req: Request) {
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        if c.session_id != 0 {
+            self.sessions.touch(c.session_id);
+        }
+        if c.must_wait(&req) {
+            c.queue.push_back(Queued::Request { xid, req });
+            return;
+        }
+        self.dispatch(conn, xid, req).await;
+    }
+
+    /// Runs one request now: a write enters the pipeline, a read is answered.
+    pub(super) async fn dispatch(&mut self, conn: ConnId, xid: i32, req: Request) {
+        if req.op_code().is_write() {
+            if let Err(out) = self.submit_client_write(conn, xid, &req).await
+                && let Some(c) = self.conns.get_mut(&conn)
+            {
+                c.emit_all([out]);
+            }
+        } else {
+            self.read(conn, xid, req);
+        }
+    }
+
+    /// Runs what waited behind a connection's writes, as far as it can.
+    pub(super) async fn drain(&mut self, conn: ConnId) {
+        loop {
+            let Some(c) = self.conns.get_mut(&conn) else {
+                return;
+            };
+            let runnable = match c.queue.front() {
+                None => return,
+                Some(Queued::Ready(_)) => c.inflight_writes == 0,
+                Some(Queued::Request { req, .. }) => {
+                    req.op_code().is_write() || c.inflight_writes == 0
+                }
+            };
+            if !runnable {
+                return;
+            }
+            match c.queue.pop_front() {
+                Some(Queued::Ready(out)) => c.send(out),
+                Some(Queued::Request { xid, req }) => self.dispatch(conn, xid, req).await,
+                None => return,
+            }
+        }
+    }
+
+    /// Preps a client's write and sends it down the pipeline, or returns the
+    /// error reply.
+    async fn submit_client_write(
+        &mut self,
+        conn: ConnId,
+        xid: i32,
+        req: &Request,
+    ) -> Result<(), Outbound> {
+        let (session_id, auth) = match self.conns.get(&conn) {
+            Some(c) => (c.session_id, c.auth.clone()),
+            None => return Ok(()),
+        };
+        let shape = match req {
+            Request::Multi(ops) => Shape::Multi(ops.iter().map(Request::op_code).collect()),
+            other => Shape::Op(other.op_code()),
+        };
+        let zxid = self.next_zxid;
+        let time_ms = now_ms();
+        let ctx = PrepCtx {
+            session_id,
+            auth: &auth,
+            config: &self.config,
+            zxid,
+            time_ms,
+        };
+        let mut view = PrepView::new(&self.tree, &self.overlay);
+        let body = match prep::prep(&mut view, &ctx, req) {
+            Ok(body) => body,
+            Err(rejected) => {
+                let (err, body) = match rejected {
+                    Rejected::Code(code) => (code.code(), Response::Empty),
+                    // A failed multi answers ok in the header and the
+                    // errors per op (FinalRequestProcessor).
+                    Rejected::Multi(results) => (0, Response::Multi(results)),
+                };
+                let header = ReplyHeader {
+                    xid,
+                    zxid: self.tree.last_zxid(),
+                    err,
+                };
+                return Err(Outbound::Reply(header, body));
+            }
+        };
+        let changes = view.into_changes();
+        if matches!(req, Request::CloseSession)
+            && let Some(s) = self.sessions.get_mut(session_id)
+        {
+            s.closing = true;
+        }
+        if let Some(c) = self.conns.get_mut(&conn) {
+            c.inflight_writes += 1;
+        }
+        self.submit(
+            TxnHeader {
+                client_id: session_id,
+                cxid: xid,
+                zxid,
+                time_ms,
+            },
+            body,
+            changes,
+            Origin::Client { conn, xid, shape },
+        )
+        .await;
+        Ok(())
+    }
+
+    /// Sends a prepared txn to the log stage.
+    pub(super) async fn submit(
+        &mut self,
+        header: TxnHeader,
+        body: TxnBody,
+        changes: Vec<(String, Option<super::overlay::Meta>)>,
+        origin: Origin,
+    ) {
+        debug_assert_eq!(header.zxid, self.next_zxid);
+        let zxid = header.zxid;
+        self.next_zxid += 1;
+        self.overlay.record(zxid, changes);
+        self.inflight.push_back(Inflight { zxid, origin });
+        // Bounded: when the log stage is behind, the state task waits here
+        // and stops taking requests (backpressure, not memory growth).
+        if self.log.send(Txn { header, body }).await.is_err() {
+            tracing::error!(zxid, "log stage is gone; write not persisted");
+        }
+    }
+
+    fn on_closed(&mut self, conn: ConnId) {
+        let Some(c) = self.conns.remove(&conn) else {
+            return;
+        };
+        self.watches.remove_watcher(conn);
+        if let Some(s) = self.sessions.get_mut(c.session_id)
+            && s.conn == Some(conn)
+        {
+            s.conn = None;
+        }
+        tracing::debug!(
+            conn,
+            session = format_args!("{:#x}", c.session_id),
+            "connection closed"
+        );
+    }
+
+    async fn on_tick(&mut self) {
+        let now = Instant::now();
+        for session in self.sessions.expired(now) {
+            self.expire(session).await;
+        }
+        if now.duration_since(self.last_reap)
+            >= Duration::from_millis(self.config.container_check_ms)
+        {
+            self.last_reap = now;
+            self.reap().await;
+        }
+    }
+}

@@ -1,0 +1,96 @@
+//! Wiring of the standalone server: listener -> connections -> state task
+//! -> log stage -> state task (ZooKeeper's `setupRequestProcessors`).
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use crate::admin::ServerStats;
+use crate::config::Config;
+use crate::log::{MemLog, run_log_stage};
+use crate::net::{NetCtx, run_listener};
+use crate::request::Core;
+
+/// Requests queued for the state task before connections wait.
+const STATE_QUEUE: usize = 4096;
+/// Txns queued for the log stage before the state task waits.
+const LOG_QUEUE: usize = 4096;
+
+#[derive(Debug, thiserror::Error)]
+pub enum ServerError {
+    #[error("cannot listen on {addr}: {source}")]
+    Bind {
+        addr: SocketAddr,
+        source: std::io::Error,
+    },
+}
+
+/// A running server. Dropping it does not stop it; call `shutdown`.
+#[derive(Debug)]
+pub struct Server {
+    addr: SocketAddr,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+}
+
+impl Server {
+    /// Binds the client port and starts every task.
+    pub async fn start(config: Config) -> Result<Server, ServerError> {
+        let ip = config
+            .client_port_address
+            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
+        let addr = SocketAddr::new(ip, config.client_port);
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|source| ServerError::Bind { addr, source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| ServerError::Bind { addr, source })?;
+
+        let config = Arc::new(config);
+        let shutdown = CancellationToken::new();
+        let tasks = TaskTracker::new();
+        let stats = Arc::new(ServerStats::default());
+        let (state_tx, state_rx) = mpsc::channel(STATE_QUEUE);
+        let (log_tx, log_rx) = mpsc::channel(LOG_QUEUE);
+        let (commit_tx, commit_rx) = mpsc::unbounded_channel();
+
+        tasks.spawn(run_log_stage(MemLog::default(), log_rx, commit_tx));
+        let core = Core::new(config.clone(), log_tx, stats.clone());
+        tasks.spawn(core.run(state_rx, commit_rx, shutdown.clone()));
+        let ctx = Arc::new(NetCtx::new(config, state_tx, stats, shutdown.clone()));
+        tasks.spawn(run_listener(listener, ctx, tasks.clone()));
+        tasks.close();
+        tracing::info!(%addr, "serving clients (standalone)");
+        Ok(Server {
+            addr,
+            shutdown,
+            tasks,
+        })
+    }
+
+    /// The bound client address (with the real port when 0 was asked).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Stops accepting, closes every connection and waits for all tasks.
+    pub async fn shutdown(self) {
+        self.shutdown.cancel();
+        self.tasks.wait().await;
+    }
+
+    /// Waits until the server stops by itself (a fatal error) or `token`
+    /// is cancelled, then shuts down.
+    pub async fn run_until(self, token: CancellationToken) {
+        tokio::select! {
+            () = token.cancelled() => {}
+            () = self.shutdown.cancelled() => {}
+        }
+        self.shutdown().await;
+    }
+}
