@@ -27,25 +27,32 @@ pub trait TxnLog: Send + 'static {
     ) -> impl std::future::Future<Output = Result<(), LogError>> + Send;
 }
 
-/// Keeps txns in memory: nothing survives a restart.
+/// The log of a server without storage: it counts what passes and keeps
+/// nothing, so a restart starts empty. Durable storage replaces it.
 #[derive(Debug, Default)]
 pub struct MemLog {
-    txns: Vec<Txn>,
+    appended: u64,
+    last_zxid: i64,
 }
 
 impl MemLog {
-    pub fn len(&self) -> usize {
-        self.txns.len()
+    /// Txns persisted so far.
+    pub fn appended(&self) -> u64 {
+        self.appended
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.txns.is_empty()
+    pub fn last_zxid(&self) -> i64 {
+        self.last_zxid
     }
 }
 
 impl TxnLog for MemLog {
     async fn persist(&mut self, batch: &[Txn]) -> Result<(), LogError> {
-        self.txns.extend_from_slice(batch);
+        self.appended += batch.len() as u64;
+        if let Some(last) = batch.last() {
+            debug_assert!(last.header.zxid > self.last_zxid, "zxids go up");
+            self.last_zxid = last.header.zxid;
+        }
         Ok(())
     }
 }

@@ -10,7 +10,8 @@ use zk_proto::data::{Acl, Stat};
 
 use crate::tree::{DataTree, Node};
 
-/// What prep needs to know of a node: its stat and ACL (not its data).
+/// What prep needs to know of a node: its persisted stat and ACL (not its
+/// data).
 #[derive(Debug, Clone)]
 pub struct Meta {
     pub stat: Stat,
@@ -20,7 +21,7 @@ pub struct Meta {
 impl Meta {
     pub fn of(node: &Node) -> Meta {
         Meta {
-            stat: node.stat(),
+            stat: node.persisted_stat(),
             acl: node.acl.clone(),
         }
     }

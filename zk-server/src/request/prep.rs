@@ -115,7 +115,7 @@ fn prep_one(
 ) -> Result<TxnBody, ErrorCode> {
     match req {
         Request::Create(r) | Request::Create2(r) | Request::CreateContainer(r) => {
-            ops::create::prep(view, ctx, req.op_code(), r, 0)
+            ops::create::prep(view, ctx, req.op_code(), r, -1)
         }
         Request::CreateTtl(r) => {
             let plain = zk_proto::client::CreateRequest {

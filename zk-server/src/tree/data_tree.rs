@@ -78,10 +78,11 @@ impl DataTree {
             quota::QUOTA_ROOT.into(),
             Node::new(Some(Bytes::new()), open, 0, 0, 0),
         );
-        tree.nodes.insert(
-            "/zookeeper/config".into(),
-            Node::new(Some(Bytes::new()), Arc::new(Acl::read_unsafe()), 0, 0, 0),
-        );
+        // Read-only for everyone (ZOOKEEPER-2014); ZooKeeper sets that ACL
+        // with version -1, which shows as aclVersion -1.
+        let mut config = Node::new(Some(Bytes::new()), Arc::new(Acl::read_unsafe()), 0, 0, 0);
+        config.aversion = -1;
+        tree.nodes.insert("/zookeeper/config".into(), config);
         tree
     }
 

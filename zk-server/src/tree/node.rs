@@ -84,7 +84,24 @@ impl Node {
         NodeKind::from_owner(self.ephemeral_owner)
     }
 
+    /// The stat as clients see it (`DataNode.copyStat`): cversion counts
+    /// child creates and deletes (the persisted one counts creates only,
+    /// which names sequential nodes), and containers and TTL nodes show no
+    /// ephemeral owner.
     pub fn stat(&self) -> Stat {
+        let persisted = self.persisted_stat();
+        Stat {
+            cversion: persisted.cversion.wrapping_mul(2).wrapping_sub(persisted.num_children),
+            ephemeral_owner: match self.kind() {
+                NodeKind::Ephemeral(owner) => owner,
+                _ => 0,
+            },
+            ..persisted
+        }
+    }
+
+    /// The stat as the server keeps it.
+    pub fn persisted_stat(&self) -> Stat {
         Stat {
             czxid: self.czxid,
             mzxid: self.mzxid,

@@ -2,7 +2,7 @@ use std::sync::Arc;
 
 use zk_proto::client::CreateRequest;
 use zk_proto::data::{CreateMode, Stat, perms};
-use zk_proto::path::{parent, validate_path};
+use zk_proto::path::validate_path;
 use zk_proto::txn::{CreateContainerTxn, CreateTtlTxn, CreateTxn, TxnBody};
 use zk_proto::{ErrorCode, OpCode};
 
@@ -22,10 +22,19 @@ pub fn prep(
     ttl: i64,
 ) -> Result<TxnBody, ErrorCode> {
     let mode = CreateMode::from_flags(r.flags).ok_or(ErrorCode::BadArguments)?;
-    check_mode(ctx, op, mode, ttl)?;
-    validate_path(&r.path, mode.is_sequential()).map_err(|_| ErrorCode::BadArguments)?;
+    check_mode(ctx, mode, ttl)?;
+    // The checks run in ZooKeeper's order, which clients can observe: the
+    // parent is looked up before the full path is validated.
+    if !r.path.contains('/') || r.path.contains('\0') {
+        return Err(ErrorCode::BadArguments);
+    }
     let acl = acl::fixup(&r.acl, ctx.auth)?;
-    let parent_path = parent(&r.path);
+    let parent_path = &r.path[..r.path.rfind('/').unwrap_or(0)];
+    let parent_path = if parent_path.is_empty() {
+        "/"
+    } else {
+        parent_path
+    };
     let mut parent_meta = view.get(parent_path).ok_or(ErrorCode::NoNode)?;
     acl::check(&parent_meta.acl, perms::CREATE, ctx.auth)?;
     let path = if mode.is_sequential() {
@@ -35,6 +44,7 @@ pub fn prep(
     } else {
         r.path.clone()
     };
+    validate_path(&path, false).map_err(|_| ErrorCode::BadArguments)?;
     if view.get(&path).is_some() {
         return Err(ErrorCode::NodeExists);
     }
@@ -52,9 +62,11 @@ pub fn prep(
     parent_meta.stat.num_children += 1;
     parent_meta.stat.pzxid = ctx.zxid;
     view.put(parent_path, Some(parent_meta));
+    // The op, not the flags, makes a container (as ZooKeeper's txn does).
+    let container = op == OpCode::CreateContainer;
     let owner = if mode.is_ephemeral() {
         ctx.session_id
-    } else if mode.is_container() {
+    } else if container {
         CONTAINER_OWNER
     } else if mode.is_ttl() {
         NodeKind::ttl_owner(ttl)
@@ -78,7 +90,7 @@ pub fn prep(
         }),
     );
     let data = r.data.clone();
-    Ok(if mode.is_container() {
+    Ok(if container {
         TxnBody::CreateContainer(CreateContainerTxn {
             path,
             data,
@@ -104,18 +116,17 @@ pub fn prep(
     })
 }
 
-/// The op and the mode must agree; TTLs need `extendedTypesEnabled` and a
-/// value that fits the encoding.
-fn check_mode(ctx: &PrepCtx<'_>, op: OpCode, mode: CreateMode, ttl: i64) -> Result<(), ErrorCode> {
-    if mode.is_ttl() || op == OpCode::CreateTtl {
+/// TTL modes need `extendedTypesEnabled` and a TTL that fits the encoding;
+/// other modes take no TTL (`EphemeralType.validateTTL`).
+fn check_mode(ctx: &PrepCtx<'_>, mode: CreateMode, ttl: i64) -> Result<(), ErrorCode> {
+    if mode.is_ttl() {
         if !ctx.config.extended_types {
             return Err(ErrorCode::Unimplemented);
         }
-        if op != OpCode::CreateTtl || !mode.is_ttl() || ttl <= 0 || ttl > MAX_TTL_MS {
+        if ttl <= 0 || ttl > MAX_TTL_MS {
             return Err(ErrorCode::BadArguments);
         }
-    }
-    if op == OpCode::CreateContainer && !mode.is_container() {
+    } else if ttl >= 0 {
         return Err(ErrorCode::BadArguments);
     }
     Ok(())
