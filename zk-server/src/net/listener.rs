@@ -7,6 +7,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 use super::connection;
 use crate::admin::ServerStats;
@@ -96,11 +97,15 @@ pub async fn run_listener(listener: TcpListener, ctx: Arc<NetCtx>, tasks: TaskTr
         let _ = stream.set_nodelay(true);
         let id = next_id.fetch_add(1, Ordering::Relaxed);
         let ctx = ctx.clone();
-        tasks.spawn(async move {
-            ctx.stats.connections.fetch_add(1, Ordering::Relaxed);
-            connection::serve(stream, peer, id, &ctx).await;
-            ctx.stats.connections.fetch_sub(1, Ordering::Relaxed);
-            ctx.release(ip);
-        });
+        let span = tracing::debug_span!("conn", id, %peer);
+        tasks.spawn(
+            async move {
+                ctx.stats.connections.fetch_add(1, Ordering::Relaxed);
+                connection::serve(stream, peer, id, &ctx).await;
+                ctx.stats.connections.fetch_sub(1, Ordering::Relaxed);
+                ctx.release(ip);
+            }
+            .instrument(span),
+        );
     }
 }

@@ -1,0 +1,164 @@
+//! Connect strings and client options.
+
+use std::time::Duration;
+
+use bytes::Bytes;
+
+use crate::chroot::Chroot;
+use crate::client::Client;
+use crate::error::{Error, Result};
+
+/// One `host:port` of a connect string. Names are resolved at every
+/// connection attempt, so a server that moved (a Kubernetes pod) is found.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HostPort {
+    pub host: String,
+    pub port: u16,
+}
+
+/// Options for a client; finish with [`ClientBuilder::connect`].
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), zk_client::Error> {
+/// use std::time::Duration;
+/// let client = zk_client::Client::builder("127.0.0.1:2181,127.0.0.1:2182/app")?
+///     .session_timeout(Duration::from_secs(10))
+///     .auth("digest", b"user:secret")
+///     .connect()
+///     .await?;
+/// # let _ = client; Ok(()) }
+/// ```
+#[derive(Debug, Clone)]
+pub struct ClientBuilder {
+    pub(crate) hosts: Vec<HostPort>,
+    pub(crate) chroot: Chroot,
+    pub(crate) session_timeout: Duration,
+    pub(crate) connect_timeout: Duration,
+    pub(crate) read_only: bool,
+    pub(crate) auth: Vec<(String, Bytes)>,
+    pub(crate) session: Option<(i64, Bytes)>,
+}
+
+impl ClientBuilder {
+    /// Parses `host1:port1,host2:port2[/chroot]`; a host without a port
+    /// uses 2181, IPv6 addresses go in brackets (`[::1]:2181`).
+    pub fn new(connect_string: &str) -> Result<ClientBuilder> {
+        let bad = |reason: &'static str| Error::BadPath {
+            path: connect_string.to_owned(),
+            reason,
+        };
+        let (hosts_part, chroot) = match connect_string.find('/') {
+            Some(i) => (&connect_string[..i], &connect_string[i..]),
+            None => (connect_string, ""),
+        };
+        let mut hosts = Vec::new();
+        for item in hosts_part
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
+            hosts.push(parse_host(item).ok_or_else(|| bad("expected host:port"))?);
+        }
+        if hosts.is_empty() {
+            return Err(bad("no hosts in connect string"));
+        }
+        Ok(ClientBuilder {
+            hosts,
+            chroot: Chroot::new(chroot)?,
+            session_timeout: Duration::from_secs(10),
+            connect_timeout: Duration::from_secs(10),
+            read_only: false,
+            auth: Vec::new(),
+            session: None,
+        })
+    }
+
+    /// The session timeout to ask for (the server clamps it into its range).
+    pub fn session_timeout(mut self, timeout: Duration) -> Self {
+        self.session_timeout = timeout;
+        self
+    }
+
+    /// How long [`ClientBuilder::connect`] waits for a first server.
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// Accept a read-only connection to a server cut off from its quorum.
+    pub fn can_be_read_only(mut self, yes: bool) -> Self {
+        self.read_only = yes;
+        self
+    }
+
+    /// Authenticate at every (re)connect, e.g. `("digest", b"user:password")`.
+    pub fn auth(mut self, scheme: &str, auth: &[u8]) -> Self {
+        self.auth
+            .push((scheme.to_owned(), Bytes::copy_from_slice(auth)));
+        self
+    }
+
+    /// Resume an existing session (id and password from
+    /// [`Client::session`]) instead of creating one.
+    pub fn session(mut self, id: i64, password: &[u8]) -> Self {
+        self.session = Some((id, Bytes::copy_from_slice(password)));
+        self
+    }
+
+    /// Connects to the first server that answers and returns the client.
+    pub async fn connect(self) -> Result<Client> {
+        Client::start(self).await
+    }
+}
+
+fn parse_host(item: &str) -> Option<HostPort> {
+    let (host, port) = if let Some(rest) = item.strip_prefix('[') {
+        let (host, after) = rest.split_once(']')?;
+        let port = match after.strip_prefix(':') {
+            Some(p) => p.parse().ok()?,
+            None if after.is_empty() => 2181,
+            None => return None,
+        };
+        (host, port)
+    } else {
+        match item.rsplit_once(':') {
+            Some((h, p)) => (h, p.parse().ok()?),
+            None => (item, 2181),
+        }
+    };
+    (!host.is_empty()).then(|| HostPort {
+        host: host.to_owned(),
+        port,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn connect_strings() {
+        let b = ClientBuilder::new("a:1, b ,[::1]:3/app").expect("parses");
+        assert_eq!(
+            b.hosts,
+            vec![
+                HostPort {
+                    host: "a".into(),
+                    port: 1
+                },
+                HostPort {
+                    host: "b".into(),
+                    port: 2181
+                },
+                HostPort {
+                    host: "::1".into(),
+                    port: 3
+                },
+            ]
+        );
+        assert_eq!(b.chroot, Chroot::new("/app").expect("valid"));
+        assert!(ClientBuilder::new("").is_err());
+        assert!(ClientBuilder::new("a:x").is_err());
+        assert!(ClientBuilder::new("a:1/bad/").is_err());
+    }
+}

@@ -1,0 +1,188 @@
+//! Finding a server: hosts in a shuffled ring, names resolved at every
+//! attempt, exponential backoff with jitter between rounds, and the
+//! handshake that creates or resumes the session.
+
+use std::time::Duration;
+
+use backon::{BackoffBuilder, ExponentialBuilder};
+use bytes::{Bytes, BytesMut};
+use futures::StreamExt;
+use tokio::io::AsyncWriteExt;
+use tokio::net::TcpStream;
+use tokio_util::codec::FramedRead;
+use zk_proto::client::{ConnectRequest, ConnectResponse};
+use zk_proto::frame::{FrameCodec, write_frame};
+use zk_proto::{Decode, Encode};
+
+use super::{Command, Outgoing, SessionInfo, SessionTask};
+use crate::builder::HostPort;
+use crate::error::{Error, Result};
+use crate::types::SessionState;
+
+/// A connected, handshaken server.
+pub(super) struct Conn {
+    pub stream: TcpStream,
+    pub read_only: bool,
+}
+
+#[derive(Clone)]
+struct Attempt {
+    hosts: Vec<HostPort>,
+    request: ConnectRequest,
+    per_host: Duration,
+}
+
+impl SessionTask {
+    /// Connects to some server, handling commands meanwhile. Errors are
+    /// terminal: the session expired or the client was closed.
+    pub(super) async fn connect_phase(&mut self) -> Result<Conn> {
+        let mut backoff = ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(50))
+            .with_max_delay(Duration::from_secs(2).min(self.timeout / 3))
+            .with_jitter()
+            .without_max_times()
+            .build();
+        loop {
+            let mut hosts = self.opts.hosts.clone();
+            fastrand::shuffle(&mut hosts);
+            let per_host = (self.timeout / hosts.len() as u32)
+                .clamp(Duration::from_millis(500), self.opts.connect_timeout);
+            let attempt = Attempt {
+                hosts,
+                request: ConnectRequest {
+                    protocol_version: 0,
+                    last_zxid_seen: self.last_zxid,
+                    timeout_ms: self.timeout.as_millis() as i32,
+                    session_id: self.session_id,
+                    passwd: self.password.clone(),
+                    read_only: Some(self.opts.read_only),
+                },
+                per_host,
+            };
+            let round = self.while_disconnected(try_round(attempt)).await?;
+            match round {
+                Some((conn, resp)) if resp.timeout_ms <= 0 => {
+                    drop(conn);
+                    return Err(Error::SessionExpired);
+                }
+                Some((conn, resp)) => {
+                    self.session_id = resp.session_id;
+                    self.password = resp.passwd.clone();
+                    self.timeout = Duration::from_millis(resp.timeout_ms as u64);
+                    if let Ok(mut info) = self.shared.session.lock() {
+                        *info = SessionInfo {
+                            id: resp.session_id,
+                            password: resp.passwd.clone(),
+                            timeout: self.timeout,
+                        };
+                    }
+                    return Ok(conn);
+                }
+                None => {
+                    let pause = backoff.next().unwrap_or(Duration::from_secs(1));
+                    self.while_disconnected(tokio::time::sleep(pause)).await?;
+                }
+            }
+        }
+    }
+
+    /// Drives `fut` while queueing requests that arrive meanwhile; a close
+    /// (or every handle gone) ends the session.
+    async fn while_disconnected<T>(
+        &mut self,
+        fut: impl std::future::Future<Output = T>,
+    ) -> Result<T> {
+        tokio::pin!(fut);
+        loop {
+            tokio::select! {
+                out = &mut fut => return Ok(out),
+                cmd = self.rx.recv() => match cmd {
+                    None => return Err(Error::Closed),
+                    Some(Command::Close { reply }) => {
+                        let _ = reply.send(());
+                        return Err(Error::Closed);
+                    }
+                    Some(Command::Request { req, watch, reply }) => self.queued.push_back(Outgoing {
+                        req,
+                        watch,
+                        reply: Some(reply),
+                    }),
+                    Some(Command::Unwatch { id, kind, path }) => {
+                        // Not re-armed at the next connect; nothing to tell
+                        // a server now.
+                        self.watches.remove_persistent(id, kind, &path);
+                    }
+                },
+            }
+        }
+    }
+
+    pub(super) fn connected_state(read_only: bool) -> SessionState {
+        if read_only {
+            SessionState::ConnectedReadOnly
+        } else {
+            SessionState::Connected
+        }
+    }
+}
+
+/// Tries each host once; the first handshake wins.
+async fn try_round(attempt: Attempt) -> Option<(Conn, ConnectResponse)> {
+    for host in &attempt.hosts {
+        let result = tokio::time::timeout(attempt.per_host, try_host(host, &attempt.request)).await;
+        match result {
+            Ok(Ok(found)) => return Some(found),
+            Ok(Err(e)) => {
+                tracing::debug!(host = %host.host, port = host.port, error = %e, "connect failed")
+            }
+            Err(_) => tracing::debug!(host = %host.host, port = host.port, "connect timed out"),
+        }
+    }
+    None
+}
+
+async fn try_host(
+    host: &HostPort,
+    request: &ConnectRequest,
+) -> std::io::Result<(Conn, ConnectResponse)> {
+    // Resolved now, not once at start-up (ZOOKEEPER-2184).
+    let addrs = tokio::net::lookup_host((host.host.as_str(), host.port)).await?;
+    let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "no address");
+    for addr in addrs {
+        match handshake(addr, request).await {
+            Ok(found) => return Ok(found),
+            Err(e) => last = e,
+        }
+    }
+    Err(last)
+}
+
+async fn handshake(
+    addr: std::net::SocketAddr,
+    request: &ConnectRequest,
+) -> std::io::Result<(Conn, ConnectResponse)> {
+    let mut stream = TcpStream::connect(addr).await?;
+    stream.set_nodelay(true)?;
+    let mut buf = BytesMut::new();
+    write_frame(&mut buf, |b| request.encode(b));
+    stream.write_all(&buf).await?;
+    let mut frames = FramedRead::new(&mut stream, FrameCodec::new(1024));
+    let mut frame: Bytes = match frames.next().await {
+        Some(Ok(f)) => f,
+        Some(Err(e)) => return Err(std::io::Error::other(e.to_string())),
+        None => return Err(std::io::ErrorKind::UnexpectedEof.into()),
+    };
+    if !frames.read_buffer().is_empty() {
+        return Err(std::io::Error::other("data after the handshake"));
+    }
+    drop(frames);
+    let resp =
+        ConnectResponse::decode(&mut frame).map_err(|e| std::io::Error::other(e.to_string()))?;
+    Ok((
+        Conn {
+            stream,
+            read_only: resp.read_only.unwrap_or(false),
+        },
+        resp,
+    ))
+}
