@@ -39,7 +39,7 @@ pub struct Server {
 
 impl Server {
     /// Binds the client port and starts every task.
-    pub async fn start(config: Config) -> Result<Server, ServerError> {
+    pub async fn start(mut config: Config) -> Result<Server, ServerError> {
         let ip = config
             .client_port_address
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
@@ -51,6 +51,8 @@ impl Server {
             .local_addr()
             .map_err(|source| ServerError::Bind { addr, source })?;
 
+        // `conf` reports the port clients connect to, also when 0 was asked.
+        config.client_port = addr.port();
         let config = Arc::new(config);
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();

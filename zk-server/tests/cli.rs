@@ -114,7 +114,7 @@ fn unknown_key_is_a_warning_and_the_server_still_runs() {
         ),
     )
     .expect("write config");
-    let mut child = Command::new(env!("CARGO_BIN_EXE_zk-server"))
+    let child = Command::new(env!("CARGO_BIN_EXE_zk-server"))
         .args(["start-foreground", cfg.to_str().expect("utf-8")])
         .env("RUST_LOG", "warn")
         .stderr(std::process::Stdio::piped())

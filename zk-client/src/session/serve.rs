@@ -254,6 +254,11 @@ impl SessionTask {
             )));
         };
         if p.xid != header.xid {
+            // The connection is dropped: this request, like the rest in
+            // flight, may or may not have happened.
+            if let Some(reply) = p.reply {
+                let _ = reply.send(Err(Error::ConnectionLoss));
+            }
             return Err(Error::Protocol(format!(
                 "reply {} for request {}",
                 header.xid, p.xid
@@ -285,7 +290,10 @@ impl SessionTask {
         let mut end = None;
         match (&p.after, &result) {
             (After::RememberAuth(scheme, auth), Ok(_)) => {
-                self.auth.push((scheme.clone(), auth.clone()))
+                let cred = (scheme.clone(), auth.clone());
+                if !self.auth.contains(&cred) {
+                    self.auth.push(cred);
+                }
             }
             (After::RemoveLocal(path, t), Ok(_)) => {
                 self.watches.remove_type(&self.opts.chroot, path, *t)

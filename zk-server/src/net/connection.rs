@@ -55,6 +55,7 @@ pub async fn serve(stream: TcpStream, peer: SocketAddr, id: u64, ctx: &NetCtx) {
         codec: FrameCodec::new(ctx.config.max_frame_bytes),
         stats: Arc::new(ConnStats::new()),
         pending: VecDeque::new(),
+        closing: false,
     };
     let (outbox, rx) = mpsc::unbounded_channel();
     let result = conn.run(&mut writer, outbox, rx).await;
@@ -82,6 +83,8 @@ struct Connection<'a> {
     stats: Arc<ConnStats>,
     /// Requests awaiting their reply: arrival time and op, for latencies.
     pending: VecDeque<(Instant, OpCode)>,
+    /// A request was refused with a close: read nothing more.
+    closing: bool,
 }
 
 impl Connection<'_> {
@@ -130,11 +133,13 @@ impl Connection<'_> {
                         return Ok(());
                     }
                 }
-                n = self.reader.read_buf(&mut self.buf), if self.pending.len() < MAX_OUTSTANDING => {
+                n = self.reader.read_buf(&mut self.buf),
+                    if !self.closing && self.pending.len() < MAX_OUTSTANDING =>
+                {
                     if n? == 0 {
                         return Ok(());
                     }
-                    while let Some(frame) = self.codec.decode(&mut self.buf)? {
+                    while !self.closing && let Some(frame) = self.codec.decode(&mut self.buf)? {
                         self.on_frame(frame).await?;
                     }
                 }
@@ -188,22 +193,35 @@ impl Connection<'_> {
         let header = RequestHeader::decode(&mut frame)?;
         self.stats.received.fetch_add(1, Ordering::Relaxed);
         self.ctx.stats.received.fetch_add(1, Ordering::Relaxed);
-        let op = match OpCode::try_from(header.op) {
-            Ok(op) => op,
-            Err(_) => {
-                // Unknown op: answer Unimplemented like ZooKeeper's
-                // UnimplementedRequestProcessor, then close.
-                tracing::warn!(conn = self.id, op = header.op, "unknown op code");
-                return Err(ConnError::Decode(zk_proto::DecodeError::UnknownOpCode(
-                    header.op,
-                )));
-            }
+        let op = OpCode::try_from(header.op).ok().filter(|op| {
+            !matches!(
+                op,
+                OpCode::Notification
+                    | OpCode::DeleteContainer
+                    | OpCode::CreateSession
+                    | OpCode::Error
+            )
+        });
+        let Some(op) = op else {
+            // Unknown op: answer Unimplemented like ZooKeeper's
+            // UnimplementedRequestProcessor, then close.
+            tracing::warn!(conn = self.id, op = header.op, "unknown op code");
+            return self
+                .refuse(header.xid, OpCode::Error, ErrorCode::Unimplemented, true)
+                .await;
         };
         let req = match Request::decode(op, &mut frame) {
             Ok(req) => req,
+            // ZooKeeper reads these before any request processor, and
+            // closes the connection when they do not decode.
+            Err(e) if matches!(op, OpCode::Auth | OpCode::Sasl) => return Err(e.into()),
             Err(e) => {
+                // Otherwise the request fails with MarshallingError and the
+                // connection goes on (Prep/FinalRequestProcessor).
                 tracing::warn!(conn = self.id, ?op, error = %e, "malformed request");
-                return Err(e.into());
+                return self
+                    .refuse(header.xid, op, ErrorCode::MarshallingError, false)
+                    .await;
             }
         };
         let xid = match req {
@@ -217,6 +235,27 @@ impl Connection<'_> {
             conn: self.id,
             xid,
             req,
+        })
+        .await
+    }
+
+    /// Has the state task answer `err` in this request's place among the
+    /// replies, and close the connection after it if `close`.
+    async fn refuse(
+        &mut self,
+        xid: i32,
+        op: OpCode,
+        err: ErrorCode,
+        close: bool,
+    ) -> Result<(), ConnError> {
+        self.closing |= close;
+        self.pending.push_back((Instant::now(), op));
+        self.ctx.stats.outstanding.fetch_add(1, Ordering::Relaxed);
+        self.send_state(StateMsg::Refuse {
+            conn: self.id,
+            xid,
+            err,
+            close,
         })
         .await
     }

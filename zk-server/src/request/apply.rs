@@ -4,13 +4,13 @@
 use zk_proto::client::{
     Create2Response, CreateResponse, MultiResult, ReplyHeader, Response, WatcherEvent,
 };
-use zk_proto::data::KeeperState;
+use zk_proto::data::{KeeperState, perms};
 use zk_proto::txn::{Txn, TxnBody};
 use zk_proto::{ErrorCode, OpCode};
 
 use super::conn::Outbound;
 use super::core::{Core, Inflight, Origin, Shape};
-use crate::tree::{Change, TxnResult};
+use crate::tree::{Change, TxnResult, acl};
 
 impl Core {
     pub(super) async fn on_committed(&mut self, batch: Vec<Txn>) {
@@ -34,7 +34,9 @@ impl Core {
     fn fire(&mut self, changes: &[Change], zxid: i64) {
         for change in changes {
             for watcher in self.watches.trigger(change) {
-                if let Some(c) = self.conns.get(&watcher) {
+                if let Some(c) = self.conns.get(&watcher)
+                    && acl::allowed(&change.acl, perms::READ, &c.auth)
+                {
                     c.send(Outbound::Event(
                         zxid,
                         WatcherEvent {

@@ -9,9 +9,9 @@ use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
-use zk_proto::OpCode;
 use zk_proto::client::{ConnectRequest, ReplyHeader, Request, Response};
 use zk_proto::txn::{Txn, TxnBody, TxnHeader};
+use zk_proto::{ErrorCode, OpCode};
 
 use super::conn::{Conn, ConnId, ConnStats, Outbound, Outbox, Queued};
 use super::overlay::Overlay;
@@ -35,6 +35,14 @@ pub enum StateMsg {
         conn: ConnId,
         xid: i32,
         req: Request,
+    },
+    /// A request that did not decode: answer `err` in its place, then
+    /// close the connection if `close`.
+    Refuse {
+        conn: ConnId,
+        xid: i32,
+        err: ErrorCode,
+        close: bool,
     },
     Closed {
         conn: ConnId,
@@ -161,6 +169,12 @@ impl Core {
                 self.on_connect(conn, req).await;
             }
             StateMsg::Request { conn, xid, req } => self.on_request(conn, xid, req).await,
+            StateMsg::Refuse {
+                conn,
+                xid,
+                err,
+                close,
+            } => self.refuse(conn, xid, err, close),
             StateMsg::Closed { conn } => self.on_closed(conn),
             StateMsg::Command { word, reply } => {
                 let _ = reply.send(self.four_letter_word(&word));
@@ -303,6 +317,28 @@ impl Core {
         // and stops taking requests (backpressure, not memory growth).
         if self.log.send(Txn { header, body }).await.is_err() {
             tracing::error!(zxid, "log stage is gone; write not persisted");
+        }
+    }
+
+    fn refuse(&mut self, conn: ConnId, xid: i32, err: ErrorCode, close: bool) {
+        let zxid = self.tree.last_zxid();
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
+        let header = ReplyHeader {
+            xid,
+            zxid,
+            err: err.code(),
+        };
+        let mut outs = vec![Outbound::Reply(header, Response::Empty)];
+        if close {
+            outs.push(Outbound::Close);
+        }
+        if c.queue.is_empty() {
+            c.emit_all(outs);
+        } else {
+            // Behind requests still waiting: keep the place in line.
+            c.queue.extend(outs.into_iter().map(Queued::Ready));
         }
     }
 

@@ -236,12 +236,13 @@ impl Core {
             self.watches
                 .add(WatchKind::PersistentRecursive, &path, conn);
         }
-        let zxid = self.tree.last_zxid();
+        // No txn fired these: ZooKeeper sends them with no zxid
+        // (`WatchedEvent.NO_ZXID`).
         events
             .into_iter()
             .map(|(path, event)| {
                 Outbound::Event(
-                    zxid,
+                    -1,
                     WatcherEvent {
                         event_type: event as i32,
                         state: KeeperState::SyncConnected as i32,
@@ -255,11 +256,12 @@ impl Core {
     /// addauth: a bad scheme or credential answers AuthFailed and closes the
     /// connection, as ZooKeeper does.
     fn add_auth(&mut self, conn: ConnId, scheme: &str, auth: &[u8]) {
-        let result = acl::authenticate(scheme, auth, self.config.super_digest.as_deref());
         let zxid = self.tree.last_zxid();
+        let super_digest = self.config.super_digest.as_deref();
         let Some(c) = self.conns.get_mut(&conn) else {
             return;
         };
+        let result = acl::authenticate(scheme, auth, super_digest, c.peer.ip());
         let header = |err: ErrorCode| ReplyHeader {
             xid: special::AUTH,
             zxid,

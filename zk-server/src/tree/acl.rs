@@ -22,14 +22,17 @@ pub fn digest_of(user_password: &str) -> Option<String> {
     ))
 }
 
-/// The ids an `addauth` adds to a connection, or `AuthFailed`. `ip` cannot be
-/// added by hand (the server sets it from the socket), as in ZooKeeper.
+/// The ids an `addauth` adds to a connection, or `AuthFailed`. `ip` adds
+/// the peer's own address whatever the client sends, as ZooKeeper's
+/// `IPAuthenticationProvider` does.
 pub fn authenticate(
     scheme: &str,
     auth: &[u8],
     super_digest: Option<&str>,
+    peer: IpAddr,
 ) -> Result<Vec<Id>, ErrorCode> {
     match scheme {
+        "ip" => Ok(vec![Id::new("ip", &peer.to_canonical().to_string())]),
         "digest" => {
             let text = std::str::from_utf8(auth).map_err(|_| ErrorCode::AuthFailed)?;
             let digest = digest_of(text).ok_or(ErrorCode::AuthFailed)?;

@@ -22,6 +22,10 @@ use super::quota::{self, StatsTrack};
 pub struct Change {
     pub path: String,
     pub event: EventType,
+    /// The ACL of the node the event is about (the parent's for child
+    /// changes, the last one for a delete): only watchers that may READ
+    /// it hear the event (ZOOKEEPER-4799, CVE-2024-23944).
+    pub acl: Arc<Vec<Acl>>,
 }
 
 /// What applying one txn produced, op by op for a multi.
@@ -275,6 +279,7 @@ impl DataTree {
         );
         let stat = node.stat();
         let bytes = node.data_len() as i64;
+        let node_acl = node.acl.clone();
         self.nodes.insert(path.to_owned(), node);
         match NodeKind::from_owner(owner) {
             NodeKind::Container => {
@@ -303,10 +308,12 @@ impl DataTree {
         changes.push(Change {
             path: path.to_owned(),
             event: EventType::NodeCreated,
+            acl: node_acl,
         });
         changes.push(Change {
             path: parent_path.to_owned(),
             event: EventType::NodeChildrenChanged,
+            acl: self.acl_of(parent_path),
         });
         Ok(TxnResult::Created {
             path: path.to_owned(),
@@ -352,10 +359,12 @@ impl DataTree {
         changes.push(Change {
             path: path.to_owned(),
             event: EventType::NodeDeleted,
+            acl: node.acl,
         });
         changes.push(Change {
             path: parent_path.to_owned(),
             event: EventType::NodeChildrenChanged,
+            acl: self.acl_of(parent_path),
         });
         Ok(())
     }
@@ -376,13 +385,19 @@ impl DataTree {
         node.mzxid = zxid;
         node.mtime = time;
         let stat = node.stat();
+        let acl = node.acl.clone();
         let new_len = stat.data_length as i64;
         self.update_quota_stats(path, new_len - old_len, 0);
         changes.push(Change {
             path: path.to_owned(),
             event: EventType::NodeDataChanged,
+            acl,
         });
         Ok(stat)
+    }
+
+    fn acl_of(&self, path: &str) -> Arc<Vec<Acl>> {
+        self.nodes.get(path).map(|n| n.acl.clone()).unwrap_or_default()
     }
 
     fn set_acl(&mut self, path: &str, acl: &[Acl], version: i32) -> Result<Stat, ErrorCode> {

@@ -91,7 +91,10 @@ impl Node {
     pub fn stat(&self) -> Stat {
         let persisted = self.persisted_stat();
         Stat {
-            cversion: persisted.cversion.wrapping_mul(2).wrapping_sub(persisted.num_children),
+            cversion: persisted
+                .cversion
+                .wrapping_mul(2)
+                .wrapping_sub(persisted.num_children),
             ephemeral_owner: match self.kind() {
                 NodeKind::Ephemeral(owner) => owner,
                 _ => 0,

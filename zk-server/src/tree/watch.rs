@@ -215,6 +215,7 @@ mod tests {
         Change {
             path: path.into(),
             event,
+            acl: Default::default(),
         }
     }
 

@@ -20,8 +20,10 @@ pub fn prep(
     }
     let parent_path = parent(path);
     let mut parent_meta = view.get(parent_path).ok_or(ErrorCode::NoNode)?;
-    let node = view.get(path).ok_or(ErrorCode::NoNode)?;
+    // The parent's ACL first: without DELETE there, a missing child is
+    // NoAuth too (ZooKeeper's order; no existence oracle).
     acl::check(&parent_meta.acl, perms::DELETE, ctx.auth)?;
+    let node = view.get(path).ok_or(ErrorCode::NoNode)?;
     next_version(node.stat.version, version)?;
     if node.stat.num_children > 0 {
         return Err(ErrorCode::NotEmpty);

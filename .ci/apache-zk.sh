@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Starts or stops a standalone Apache ZooKeeper (Debian's `zookeeper`
+# package) for the interop runs of the client tests.
+#
+#   apache-zk.sh start DIR PORT   wipe DIR, write a zoo.cfg, start, wait until it serves
+#   apache-zk.sh stop DIR         stop the one started in DIR
+set -euo pipefail
+
+cmd=${1:?start|stop}; dir=${2:?DIR}
+jars=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar
+
+case $cmd in
+start)
+  port=${3:?PORT}
+  rm -rf "$dir"; mkdir -p "$dir/data"
+  cat > "$dir/zoo.cfg" <<CFG
+tickTime=2000
+dataDir=$dir/data
+clientPort=$port
+clientPortAddress=127.0.0.1
+maxClientCnxns=0
+admin.enableServer=false
+4lw.commands.whitelist=*
+extendedTypesEnabled=true
+znode.container.checkIntervalMs=200
+CFG
+  printf 'log4j.rootLogger=WARN, F\nlog4j.appender.F=org.apache.log4j.FileAppender\nlog4j.appender.F.File=%s/zookeeper.log\nlog4j.appender.F.layout=org.apache.log4j.PatternLayout\nlog4j.appender.F.layout.ConversionPattern=%%d %%-5p %%m%%n\n' "$dir" > "$dir/log4j.properties"
+  setsid java -Xmx512m -Dzookeeper.admin.enableServer=false -Dlog4j.configuration="file:$dir/log4j.properties" \
+    -cp "$jars" org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" >"$dir/out.log" 2>&1 </dev/null &
+  echo $! > "$dir/pid"
+  for _ in $(seq 1 300); do
+    if timeout 2 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port && printf srvr >&3 && cat <&3" 2>/dev/null | grep -q '^Mode:'; then
+      exit 0
+    fi
+    sleep 0.2
+  done
+  echo "apache-zk.sh: ZooKeeper in $dir did not start" >&2; cat "$dir/out.log" >&2; exit 1
+  ;;
+stop)
+  [ -f "$dir/pid" ] || exit 0
+  pid=$(cat "$dir/pid")
+  kill "$pid" 2>/dev/null || true
+  for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || exit 0; sleep 0.2; done
+  kill -9 "$pid" 2>/dev/null || true
+  ;;
+*) echo "usage: apache-zk.sh start DIR PORT | stop DIR" >&2; exit 2;;
+esac
