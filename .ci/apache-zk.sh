@@ -22,10 +22,11 @@ maxClientCnxns=0
 admin.enableServer=false
 4lw.commands.whitelist=*
 extendedTypesEnabled=true
-znode.container.checkIntervalMs=200
 CFG
   printf 'log4j.rootLogger=WARN, F\nlog4j.appender.F=org.apache.log4j.FileAppender\nlog4j.appender.F.File=%s/zookeeper.log\nlog4j.appender.F.layout=org.apache.log4j.PatternLayout\nlog4j.appender.F.layout.ConversionPattern=%%d %%-5p %%m%%n\n' "$dir" > "$dir/log4j.properties"
-  setsid java -Xmx512m -Dzookeeper.admin.enableServer=false -Dlog4j.configuration="file:$dir/log4j.properties" \
+  # The container manager's interval is a JVM property, not a zoo.cfg key.
+  setsid java -Xmx512m -Dzookeeper.admin.enableServer=false -Dznode.container.checkIntervalMs=200 \
+    -Dlog4j.configuration="file:$dir/log4j.properties" \
     -cp "$jars" org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" >"$dir/out.log" 2>&1 </dev/null &
   echo $! > "$dir/pid"
   for _ in $(seq 1 300); do

@@ -12,10 +12,12 @@ use crate::client::{Client, unexpected};
 use crate::error::{Error, Result};
 use crate::types::{CreateMode, CreateOptions, Stat};
 
-/// The outcome of one op of a successful multi.
+/// The outcome of one op of a successful multi. A create's `stat` is `None`
+/// from servers before 3.7.2 / 3.8.2 / 3.9.0, which answer a create inside
+/// a multi with the path only (ZOOKEEPER-4026).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OpResult {
-    Create { path: String, stat: Stat },
+    Create { path: String, stat: Option<Stat> },
     Delete,
     SetData { stat: Stat },
     Check,
@@ -141,7 +143,11 @@ impl MultiBuilder {
                 .map(|r| match r {
                     MultiResult::Create2 { path, stat, .. } => Ok(OpResult::Create {
                         path: chroot.strip(&path),
-                        stat,
+                        stat: Some(stat),
+                    }),
+                    MultiResult::Create { path } => Ok(OpResult::Create {
+                        path: chroot.strip(&path),
+                        stat: None,
                     }),
                     MultiResult::Delete => Ok(OpResult::Delete),
                     MultiResult::SetData { stat } => Ok(OpResult::SetData { stat }),

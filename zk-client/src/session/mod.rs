@@ -154,6 +154,9 @@ impl SessionTask {
                     return;
                 }
             };
+            // Connected before `connect()` returns, so that `state()` right
+            // after it is not still `Connecting`.
+            self.set_state(Self::connected_state(conn.read_only));
             if let Some(r) = ready.take() {
                 let _ = r.send(Ok(()));
             }

@@ -247,7 +247,16 @@ impl SessionTask {
             }
             return Ok(None);
         }
-        let Some(p) = pending.pop_front() else {
+        // Servers answer an auth packet as soon as they read it, ahead of
+        // earlier requests still in their pipeline (ZooKeeper's
+        // `ZooKeeperServer.processPacket`): match it wherever it waits.
+        let next = if header.xid == xid::AUTH {
+            let at = pending.iter().position(|p| p.xid == xid::AUTH);
+            at.and_then(|i| pending.remove(i))
+        } else {
+            pending.pop_front()
+        };
+        let Some(p) = next else {
             return Err(Error::Protocol(format!(
                 "reply {} without a request",
                 header.xid

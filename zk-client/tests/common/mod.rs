@@ -2,12 +2,41 @@
 //! example an Apache ZooKeeper) when it is set, else against our own
 //! `zk-server` started in-process on a free port. Every test works under
 //! its own root path, so tests can share a server and run in parallel.
+//!
+//! An Apache server for these tests needs `extendedTypesEnabled=true` in
+//! zoo.cfg (TTL nodes) and, to clean up containers and TTL nodes quickly,
+//! the JVM flag `-Dznode.container.checkIntervalMs=200` (a system property,
+//! not a zoo.cfg key; without it the cleanup test waits up to two minutes).
+//! `.ci/apache-zk.sh` starts one like that. Where 3.8 and 3.9 differ, the
+//! tests ask the server's version (`srvr`) and accept both.
+//!
+//! Also here: a TCP proxy that can be cut (to lose the connection without
+//! restarting the server), and helpers that wait by polling with a deadline.
 
 #![allow(dead_code)]
 
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use zk_client::{Client, CreateOptions};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::watch;
+use tokio::task::{AbortHandle, JoinHandle};
+use zk_client::{Client, ClientBuilder, CreateOptions, SessionState};
+
+/// The longest any single wait in a test may take before it fails.
+pub const DEADLINE: Duration = Duration::from_secs(30);
+
+/// How long the server may take to delete an empty container or an
+/// expired TTL node.
+pub const CLEANUP_DEADLINE: Duration = Duration::from_secs(150);
+
+/// The session timeout tests ask for unless they need something else (our
+/// server clamps it to 4 s, an Apache with tickTime 2000 keeps it).
+pub const SESSION_TIMEOUT: Duration = Duration::from_secs(6);
 
 /// A server (or ensemble) for one test, and a unique root under it.
 pub struct TestEnv {
@@ -46,8 +75,19 @@ impl TestEnv {
         self.server.is_some()
     }
 
-    /// A client whose chroot is this test's root (created first).
-    pub async fn client(&self) -> Client {
+    /// The first server of the connect string (what a proxy forwards to and
+    /// four-letter words are asked of).
+    pub fn first_server(&self) -> String {
+        self.servers
+            .split(',')
+            .next()
+            .expect("a server")
+            .trim()
+            .to_owned()
+    }
+
+    /// Creates this test's root if it is not there yet.
+    pub async fn ensure_root(&self) {
         let plain = self.plain_client().await;
         match plain
             .create(&self.root, b"", &CreateOptions::persistent())
@@ -57,27 +97,280 @@ impl TestEnv {
             Err(e) => panic!("creating the test root: {e}"),
         }
         plain.close().await;
+    }
+
+    /// Options for a client chrooted at this test's root (which must exist:
+    /// see [`TestEnv::ensure_root`]).
+    pub fn builder(&self) -> ClientBuilder {
         Client::builder(&format!("{}{}", self.servers, self.root))
             .expect("connect string")
-            .session_timeout(Duration::from_secs(6))
-            .connect()
+            .session_timeout(SESSION_TIMEOUT)
+    }
+
+    /// Options for a client that reaches the server through `proxy`,
+    /// chrooted at this test's root.
+    pub fn proxied(&self, proxy: &Proxy) -> ClientBuilder {
+        Client::builder(&format!("{}{}", proxy.addr(), self.root))
+            .expect("connect string")
+            .session_timeout(SESSION_TIMEOUT)
+    }
+
+    /// A client whose chroot is this test's root (created first).
+    pub async fn client(&self) -> Client {
+        self.ensure_root().await;
+        within("connect", self.builder().connect())
             .await
             .expect("connect")
     }
 
     /// A client without chroot.
     pub async fn plain_client(&self) -> Client {
-        Client::builder(&self.servers)
+        let connect = Client::builder(&self.servers)
             .expect("connect string")
-            .session_timeout(Duration::from_secs(6))
-            .connect()
+            .session_timeout(SESSION_TIMEOUT)
+            .connect();
+        within("connect", connect).await.expect("connect")
+    }
+
+    /// A proxy in front of the first server.
+    pub async fn proxy(&self) -> Proxy {
+        Proxy::start(&self.first_server()).await
+    }
+
+    /// The answer to a four-letter word, or `None` if the server does not
+    /// run it (not in `4lw.commands.whitelist`).
+    pub async fn four_letter(&self, word: &str) -> Option<String> {
+        let mut stream = TcpStream::connect(self.first_server())
             .await
-            .expect("connect")
+            .expect("connect for 4lw");
+        stream.write_all(word.as_bytes()).await.expect("send 4lw");
+        let mut out = String::new();
+        within("4lw answer", stream.read_to_string(&mut out))
+            .await
+            .expect("read 4lw");
+        (!out.contains("not in the whitelist") && !out.contains("not executed")).then_some(out)
+    }
+
+    /// The version of an Apache server (from `srvr`), `None` for ours.
+    pub async fn apache_version(&self) -> Option<(u32, u32, u32)> {
+        if self.is_ours() {
+            return None;
+        }
+        let out = self.four_letter("srvr").await.expect("srvr answered");
+        let v = out
+            .lines()
+            .find_map(|l| l.strip_prefix("Zookeeper version: "))
+            .expect("a version line");
+        let mut nums = v
+            .split(|c: char| !c.is_ascii_digit())
+            .map(|n| n.parse().expect("number"));
+        Some((
+            nums.next().expect("major"),
+            nums.next().expect("minor"),
+            nums.next().expect("patch"),
+        ))
+    }
+
+    /// Whether the server behaves like ZooKeeper 3.9 or later where they
+    /// differ (ours does).
+    pub async fn is_3_9(&self) -> bool {
+        self.apache_version().await.is_none_or(|v| v >= (3, 9, 0))
+    }
+
+    /// The paths a session watches, from `wchc` (`None` if the server does
+    /// not answer it).
+    pub async fn watches_of(&self, session_id: i64) -> Option<Vec<String>> {
+        let out = self.four_letter("wchc").await?;
+        let header = format!("0x{session_id:x}");
+        let mut paths = Vec::new();
+        let mut mine = false;
+        for line in out.lines() {
+            if let Some(path) = line.strip_prefix('\t') {
+                if mine {
+                    paths.push(path.to_owned());
+                }
+            } else {
+                mine = line.trim() == header;
+            }
+        }
+        Some(paths)
     }
 
     pub async fn stop(self) {
         if let Some(server) = self.server {
             server.shutdown().await;
+        }
+    }
+}
+
+/// Fails the test if `fut` takes longer than [`DEADLINE`].
+pub async fn within<T>(what: &str, fut: impl Future<Output = T>) -> T {
+    match tokio::time::timeout(DEADLINE, fut).await {
+        Ok(v) => v,
+        Err(_) => panic!("timed out waiting for {what}"),
+    }
+}
+
+/// Polls `check` every 20 ms until it holds; fails the test after
+/// [`DEADLINE`].
+pub async fn eventually<F, Fut>(what: &str, check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    eventually_within(what, DEADLINE, check).await
+}
+
+/// Like [`eventually`] with its own deadline (the server's background
+/// cleanup: an Apache started without `-Dznode.container.checkIntervalMs`
+/// looks at containers and TTL nodes once a minute).
+pub async fn eventually_within<F, Fut>(what: &str, limit: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = tokio::time::Instant::now() + limit;
+    while !check().await {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// Waits until the client's state is `want`.
+pub async fn wait_state(client: &Client, want: SessionState) {
+    let mut rx = client.state_watcher();
+    within(&format!("state {want:?}"), rx.wait_for(|s| *s == want))
+        .await
+        .expect("session task alive");
+}
+
+/// A TCP proxy that can be cut: every connection through it is dropped and
+/// new ones are accepted and closed at once until it is restored. It can
+/// also hold the bytes it would forward (freeze), so requests are sent but
+/// not answered. Dropping it stops it and its connections.
+pub struct Proxy {
+    addr: SocketAddr,
+    state: Arc<ProxyState>,
+    accept: JoinHandle<()>,
+}
+
+struct ProxyState {
+    target: String,
+    cut: AtomicBool,
+    frozen: watch::Sender<bool>,
+    conns: Mutex<Vec<AbortHandle>>,
+    accepted: AtomicUsize,
+}
+
+impl Proxy {
+    pub async fn start(target: &str) -> Proxy {
+        let listener = TcpListener::bind("127.0.0.1:0").await.expect("proxy bind");
+        let addr = listener.local_addr().expect("proxy addr");
+        let state = Arc::new(ProxyState {
+            target: target.to_owned(),
+            cut: AtomicBool::new(false),
+            frozen: watch::channel(false).0,
+            conns: Mutex::new(Vec::new()),
+            accepted: AtomicUsize::new(0),
+        });
+        let accept = tokio::spawn(accept_loop(listener, state.clone()));
+        Proxy {
+            addr,
+            state,
+            accept,
+        }
+    }
+
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// Drops every connection and refuses new ones (accepts and closes them)
+    /// until [`Proxy::restore`].
+    pub fn cut(&self) {
+        self.state.cut.store(true, Ordering::SeqCst);
+        for conn in self.state.conns.lock().expect("lock").drain(..) {
+            conn.abort();
+        }
+    }
+
+    /// Forwards again (and unfreezes).
+    pub fn restore(&self) {
+        self.state.frozen.send_replace(false);
+        self.state.cut.store(false, Ordering::SeqCst);
+    }
+
+    /// Holds everything read from either side instead of forwarding it,
+    /// until [`Proxy::restore`] (or a cut, which drops it).
+    pub fn freeze(&self) {
+        self.state.frozen.send_replace(true);
+    }
+
+    /// How many connections were forwarded so far.
+    pub fn connections(&self) -> usize {
+        self.state.accepted.load(Ordering::SeqCst)
+    }
+}
+
+impl Drop for Proxy {
+    fn drop(&mut self) {
+        self.accept.abort();
+        for conn in self.state.conns.lock().expect("lock").drain(..) {
+            conn.abort();
+        }
+    }
+}
+
+async fn accept_loop(listener: TcpListener, state: Arc<ProxyState>) {
+    loop {
+        let Ok((client, _)) = listener.accept().await else {
+            continue;
+        };
+        if state.cut.load(Ordering::SeqCst) {
+            drop(client);
+            continue;
+        }
+        let Ok(server) = TcpStream::connect(&state.target).await else {
+            continue;
+        };
+        let _ = (client.set_nodelay(true), server.set_nodelay(true));
+        state.accepted.fetch_add(1, Ordering::SeqCst);
+        let (cr, cw) = client.into_split();
+        let (sr, sw) = server.into_split();
+        let frozen = state.frozen.subscribe();
+        let task = tokio::spawn(async move {
+            tokio::select! {
+                () = pump(cr, sw, frozen.clone()) => {}
+                () = pump(sr, cw, frozen) => {}
+            }
+        });
+        let mut conns = state.conns.lock().expect("lock");
+        conns.retain(|c| !c.is_finished());
+        conns.push(task.abort_handle());
+    }
+}
+
+/// Copies one direction until either side closes, holding data while
+/// frozen.
+async fn pump(
+    mut from: tokio::net::tcp::OwnedReadHalf,
+    mut to: tokio::net::tcp::OwnedWriteHalf,
+    mut frozen: watch::Receiver<bool>,
+) {
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = match from.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
+        };
+        if frozen.wait_for(|f| !*f).await.is_err() {
+            return;
+        }
+        if to.write_all(&buf[..n]).await.is_err() {
+            return;
         }
     }
 }
