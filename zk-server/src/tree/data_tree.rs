@@ -397,7 +397,10 @@ impl DataTree {
     }
 
     fn acl_of(&self, path: &str) -> Arc<Vec<Acl>> {
-        self.nodes.get(path).map(|n| n.acl.clone()).unwrap_or_default()
+        self.nodes
+            .get(path)
+            .map(|n| n.acl.clone())
+            .unwrap_or_default()
     }
 
     fn set_acl(&mut self, path: &str, acl: &[Acl], version: i32) -> Result<Stat, ErrorCode> {
