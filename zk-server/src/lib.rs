@@ -8,6 +8,7 @@ pub mod admin;
 pub mod config;
 pub mod log;
 mod net;
+pub mod persist;
 pub mod request;
 mod server;
 pub mod session;

@@ -1,6 +1,7 @@
 //! Wiring of the standalone server: listener -> connections -> state task
 //! -> log stage -> state task (ZooKeeper's `setupRequestProcessors`).
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
@@ -12,6 +13,8 @@ use tokio_util::task::TaskTracker;
 use crate::admin::ServerStats;
 use crate::config::Config;
 use crate::log::{MemLog, run_log_stage};
+use crate::persist::{FileStorage, FileTxnLog, LogError, Storage, recover};
+use crate::tree::DataTree;
 use crate::net::{NetCtx, run_listener};
 use crate::request::Core;
 
@@ -22,6 +25,10 @@ const LOG_QUEUE: usize = 4096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
+    /// The data on disk cannot be read back: the server does not start
+    /// rather than serve without acknowledged writes.
+    #[error("recovery failed: {0}")]
+    Recovery(LogError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -61,8 +68,21 @@ impl Server {
         let (log_tx, log_rx) = mpsc::channel(LOG_QUEUE);
         let (commit_tx, commit_rx) = mpsc::unbounded_channel();
 
-        tasks.spawn(run_log_stage(MemLog::default(), log_rx, commit_tx));
-        let core = Core::new(config.clone(), log_tx, stats.clone());
+        let (tree, sessions) = if config.in_memory {
+            tracing::warn!("no dataDir: data is kept in memory only");
+            tasks.spawn(run_log_stage(MemLog::default(), log_rx, commit_tx));
+            (DataTree::new(), BTreeMap::new())
+        } else {
+            let storage: Arc<dyn Storage> = Arc::new(FileStorage);
+            let (dir, opts) = (config.data_log_dir.clone(), config.log_options());
+            let recovered = tokio::task::spawn_blocking(move || recover(storage, &dir, opts))
+                .await
+                .map_err(|e| ServerError::Recovery(LogError::Io(std::io::Error::other(e.to_string()))))?
+                .map_err(ServerError::Recovery)?;
+            tasks.spawn(run_log_stage(FileTxnLog::new(recovered.writer), log_rx, commit_tx));
+            (recovered.tree, recovered.sessions)
+        };
+        let core = Core::new(config.clone(), log_tx, stats.clone(), tree, &sessions);
         tasks.spawn(core.run(state_rx, commit_rx, shutdown.clone()));
         let ctx = Arc::new(NetCtx::new(config, state_tx, stats, shutdown.clone()));
         tasks.spawn(run_listener(listener, ctx, tasks.clone()));

@@ -1,7 +1,7 @@
 //! The state task: its state, its loop, and the order in which a
 //! connection's requests run.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -102,11 +102,22 @@ pub struct Core {
 pub(super) use crate::now_ms;
 
 impl Core {
-    pub fn new(config: Arc<Config>, log: mpsc::Sender<Txn>, stats: Arc<ServerStats>) -> Core {
-        let tree = DataTree::new();
+    /// A state task starting from `tree` and the open `sessions` (id ->
+    /// timeout ms) that recovery found; their timeouts run from now.
+    pub fn new(
+        config: Arc<Config>,
+        log: mpsc::Sender<Txn>,
+        stats: Arc<ServerStats>,
+        tree: DataTree,
+        sessions: &BTreeMap<i64, u32>,
+    ) -> Core {
         let next_zxid = tree.last_zxid() + 1;
+        let mut table = SessionTable::new(0, now_ms(), config.tick_ms);
+        for (id, timeout_ms) in sessions {
+            table.insert(*id, *timeout_ms, None);
+        }
         Core {
-            sessions: SessionTable::new(0, now_ms(), config.tick_ms),
+            sessions: table,
             config,
             tree,
             watches: WatchManager::default(),
