@@ -152,7 +152,7 @@ fn missing_segment_is_an_error() {
 #[test]
 fn crash_keeps_exactly_the_synced_batches() {
     let s = MemStorage::default();
-    let mut w = write(&s, &[2], 1 << 20);
+    write(&s, &[2], 1 << 20);
     // Written but never synced: the file layer's write, no sync.
     let path = only_segment(&s);
     let end = data_end(&s.read(&path).expect("read"));
@@ -163,7 +163,7 @@ fn crash_keeps_exactly_the_synced_batches() {
     assert_eq!(zxids(&s).expect("reads"), vec![1, 2]);
     // The writer resumes after what survived.
     let segs = read_log(&s, &dir()).expect("reads");
-    w = LogWriter::open(Arc::new(s.clone()), &dir(), segs.last(), 4096, 1 << 20).expect("open");
+    let mut w = LogWriter::open(Arc::new(s.clone()), &dir(), segs.last(), 4096, 1 << 20).expect("open");
     w.append(&[txn(3)]).expect("append");
     assert_eq!(zxids(&s).expect("reads"), vec![1, 2, 3]);
 }
