@@ -54,6 +54,12 @@ pub struct Config {
     /// `preAllocSize` (in KiB in the file): how far the log file grows
     /// ahead of the writes.
     pub prealloc_bytes: u64,
+    /// `snapCount`: txns between snapshots (randomized by half).
+    pub snap_count: u64,
+    /// `autopurge.snapRetainCount` (at least 3).
+    pub snap_retain_count: usize,
+    /// `autopurge.purgeInterval` in hours; 0 disables autopurge.
+    pub purge_interval_hours: u64,
     pub client_port: u16,
     pub client_port_address: Option<IpAddr>,
     /// Connections per client IP; 0 means no limit.
@@ -89,6 +95,9 @@ impl Default for Config {
             data_log_dir: PathBuf::from("zk-data"),
             in_memory: false,
             prealloc_bytes: 64 << 20,
+            snap_count: 100_000,
+            snap_retain_count: 3,
+            purge_interval_hours: 0,
             client_port: 2181,
             client_port_address: None,
             max_client_cnxns: 60,
@@ -112,9 +121,6 @@ const ACCEPTED: &[&str] = &[
     "admin.enableServer",
     "admin.serverPort",
     "admin.serverAddress",
-    "autopurge.purgeInterval",
-    "autopurge.snapRetainCount",
-    "snapCount",
     "globalOutstandingLimit",
     "standaloneEnabled",
     "reconfigEnabled",
@@ -191,6 +197,9 @@ impl Config {
                     c.data_dir = PathBuf::from(value);
                     data_dir_set = true;
                 }
+                "snapCount" => c.snap_count = num(key, value)?,
+                "autopurge.snapRetainCount" => c.snap_retain_count = num(key, value)?,
+                "autopurge.purgeInterval" => c.purge_interval_hours = num(key, value)?,
                 "preAllocSize" => c.prealloc_bytes = num::<u64>(key, value)?.saturating_mul(1024),
                 "dataLogDir" => data_log_dir = Some(PathBuf::from(value)),
                 "clientPort" => c.client_port = num(key, value)?,

@@ -13,7 +13,7 @@ use tokio_util::task::TaskTracker;
 use crate::admin::ServerStats;
 use crate::config::Config;
 use crate::log::{MemLog, run_log_stage};
-use crate::persist::{FileStorage, FileTxnLog, LogError, Storage, recover};
+use crate::persist::{FileStorage, FileTxnLog, LogError, Snapshotter, Storage, recover, version_dir};
 use crate::tree::DataTree;
 use crate::net::{NetCtx, run_listener};
 use crate::request::Core;
@@ -68,21 +68,26 @@ impl Server {
         let (log_tx, log_rx) = mpsc::channel(LOG_QUEUE);
         let (commit_tx, commit_rx) = mpsc::unbounded_channel();
 
-        let (tree, sessions) = if config.in_memory {
+        let (tree, sessions, snapshotter) = if config.in_memory {
             tracing::warn!("no dataDir: data is kept in memory only");
             tasks.spawn(run_log_stage(MemLog::default(), log_rx, commit_tx));
-            (DataTree::new(), BTreeMap::new())
+            (DataTree::new(), BTreeMap::new(), None)
         } else {
             let storage: Arc<dyn Storage> = Arc::new(FileStorage);
-            let (dir, opts) = (config.data_log_dir.clone(), config.log_options());
-            let recovered = tokio::task::spawn_blocking(move || recover(storage, &dir, opts))
+            let (data_dir, log_dir, opts) = (config.data_dir.clone(), config.data_log_dir.clone(), config.log_options());
+            let recovered = tokio::task::spawn_blocking(move || recover(storage, &data_dir, &log_dir, opts))
                 .await
                 .map_err(|e| ServerError::Recovery(LogError::Io(std::io::Error::other(e.to_string()))))?
                 .map_err(ServerError::Recovery)?;
             tasks.spawn(run_log_stage(FileTxnLog::new(recovered.writer), log_rx, commit_tx));
-            (recovered.tree, recovered.sessions)
+            let snapshotter = Snapshotter::new(
+                Arc::new(FileStorage),
+                version_dir(&config.data_dir),
+                config.snap_count,
+            );
+            (recovered.tree, recovered.sessions, Some(snapshotter))
         };
-        let core = Core::new(config.clone(), log_tx, stats.clone(), tree, &sessions);
+        let core = Core::new(config.clone(), log_tx, stats.clone(), tree, &sessions, snapshotter);
         tasks.spawn(core.run(state_rx, commit_rx, shutdown.clone()));
         let ctx = Arc::new(NetCtx::new(config, state_tx, stats, shutdown.clone()));
         tasks.spawn(run_listener(listener, ctx, tasks.clone()));

@@ -6,7 +6,12 @@
 //! `dataDir/version-2/snapshot.<zxid>` (snapshots come with a later step).
 //! The byte format of a segment is described in `txn_log`.
 
+pub mod purge;
 mod recovery;
+pub mod snapshot;
+#[cfg(test)]
+mod snapshot_test;
+mod snapshotter;
 pub mod storage;
 pub mod txn_log;
 #[cfg(test)]
@@ -17,6 +22,7 @@ use std::path::{Path, PathBuf};
 use zk_proto::txn::Txn;
 
 pub use recovery::{Recovered, recover};
+pub use snapshotter::Snapshotter;
 pub use storage::{FileStorage, MemStorage, Storage, StorageFile};
 pub use txn_log::{LogError, LogWriter};
 

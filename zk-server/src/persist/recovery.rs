@@ -1,7 +1,8 @@
-//! Recovery: every log segment, checked and replayed in zxid order into a
-//! fresh tree; sessions are rebuilt from their createSession and
-//! closeSession txns (a client reconnecting within its timeout keeps its
-//! session and ephemerals, as in ZooKeeper).
+//! Recovery: the newest snapshot that reads back whole (an older one if
+//! the newest is damaged), then every logged txn after it, checked and
+//! replayed in zxid order. Sessions come from the snapshot and the
+//! createSession/closeSession txns after it (a client reconnecting within
+//! its timeout keeps its session and ephemerals, as in ZooKeeper).
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -9,6 +10,7 @@ use std::sync::Arc;
 
 use zk_proto::txn::TxnBody;
 
+use super::snapshot::{Snapshot, list_snapshots, read_snapshot};
 use super::storage::Storage;
 use super::txn_log::{LogError, LogWriter, read_log};
 use super::{LogOptions, version_dir};
@@ -25,16 +27,27 @@ pub struct Recovered {
     pub replayed: usize,
 }
 
-pub fn recover(storage: Arc<dyn Storage>, log_dir: &Path, opts: LogOptions) -> Result<Recovered, LogError> {
+pub fn recover(storage: Arc<dyn Storage>, data_dir: &Path, log_dir: &Path, opts: LogOptions) -> Result<Recovered, LogError> {
+    let (mut tree, mut sessions) = match newest_snapshot(storage.as_ref(), &version_dir(data_dir))? {
+        Some(snap) => (snap.tree, snap.sessions),
+        None => (DataTree::new(), BTreeMap::new()),
+    };
+    let snapshot_zxid = tree.last_zxid();
     let dir = version_dir(log_dir);
     let segments = read_log(storage.as_ref(), &dir)?;
-    let mut tree = DataTree::new();
-    let mut sessions = BTreeMap::new();
     let mut replayed = 0;
     for seg in &segments {
         for txn in &seg.txns {
             if txn.header.zxid <= tree.last_zxid() {
                 continue;
+            }
+            if txn.header.zxid != tree.last_zxid() + 1 {
+                // The txns between the snapshot and the log are in no file.
+                return Err(LogError::Gap {
+                    path: seg.path.clone(),
+                    from: tree.last_zxid() + 1,
+                    to: txn.header.zxid - 1,
+                });
             }
             match &txn.body {
                 TxnBody::CreateSession(t) => {
@@ -56,8 +69,9 @@ pub fn recover(storage: Arc<dyn Storage>, log_dir: &Path, opts: LogOptions) -> R
         opts.prealloc_bytes,
         opts.segment_max_bytes,
     )?;
-    if replayed > 0 {
+    if replayed > 0 || snapshot_zxid > 0 {
         tracing::info!(
+            snapshot_zxid = format_args!("{snapshot_zxid:#x}"),
             replayed,
             last_zxid = format_args!("{:#x}", tree.last_zxid()),
             sessions = sessions.len(),
@@ -70,4 +84,19 @@ pub fn recover(storage: Arc<dyn Storage>, log_dir: &Path, opts: LogOptions) -> R
         writer,
         replayed,
     })
+}
+
+/// The newest snapshot that reads back whole; damaged ones are skipped with
+/// a warning (the log still has what they held, unless it was purged: then
+/// replay finds a gap and stops).
+fn newest_snapshot(storage: &dyn Storage, dir: &Path) -> Result<Option<Snapshot>, LogError> {
+    for (zxid, path) in list_snapshots(storage, dir)? {
+        let bytes = bytes::Bytes::from(storage.read(&path)?);
+        match read_snapshot(bytes) {
+            Ok(snap) if snap.zxid == zxid => return Ok(Some(snap)),
+            Ok(_) => tracing::warn!(path = %path.display(), "snapshot zxid does not match its name; skipped"),
+            Err(e) => tracing::warn!(path = %path.display(), error = %e, "damaged snapshot skipped; trying an older one"),
+        }
+    }
+    Ok(None)
 }

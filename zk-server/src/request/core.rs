@@ -18,6 +18,8 @@ use super::overlay::Overlay;
 use super::prep::{self, PrepCtx, PrepView, Rejected};
 use crate::admin::ServerStats;
 use crate::config::Config;
+use crate::persist::purge::purge;
+use crate::persist::{FileStorage, Snapshotter};
 use crate::session::SessionTable;
 use crate::tree::{DataTree, WatchManager};
 
@@ -97,6 +99,9 @@ pub struct Core {
     log: mpsc::Sender<Txn>,
     pub(crate) stats: Arc<ServerStats>,
     last_reap: Instant,
+    /// Takes snapshots; none for a server without storage.
+    pub(super) snapshotter: Option<Snapshotter>,
+    last_purge: Instant,
 }
 
 pub(super) use crate::now_ms;
@@ -110,6 +115,7 @@ impl Core {
         stats: Arc<ServerStats>,
         tree: DataTree,
         sessions: &BTreeMap<i64, u32>,
+        snapshotter: Option<Snapshotter>,
     ) -> Core {
         let next_zxid = tree.last_zxid() + 1;
         let mut table = SessionTable::new(0, now_ms(), config.tick_ms);
@@ -128,6 +134,8 @@ impl Core {
             log,
             stats,
             last_reap: Instant::now(),
+            snapshotter,
+            last_purge: Instant::now(),
         }
     }
 
@@ -381,5 +389,23 @@ impl Core {
             self.last_reap = now;
             self.reap().await;
         }
+        self.autopurge(now);
+    }
+
+    /// `autopurge.purgeInterval`: old snapshots and logs go in the
+    /// background.
+    fn autopurge(&mut self, now: Instant) {
+        let every = Duration::from_secs(self.config.purge_interval_hours.saturating_mul(3600));
+        if self.config.in_memory || every.is_zero() || now.duration_since(self.last_purge) < every {
+            return;
+        }
+        self.last_purge = now;
+        let c = self.config.clone();
+        tokio::task::spawn_blocking(move || {
+            match purge(&FileStorage, &c.data_dir, &c.data_log_dir, c.snap_retain_count) {
+                Ok(deleted) => tracing::info!(files = deleted.len(), "autopurge done"),
+                Err(e) => tracing::warn!(error = %e, "autopurge failed"),
+            }
+        });
     }
 }

@@ -170,6 +170,58 @@ impl DataTree {
         (count, bytes)
     }
 
+    /// Every node, parents before children (the order a snapshot stores
+    /// them in).
+    pub fn walk(&self) -> impl Iterator<Item = (String, &Node)> + '_ {
+        let mut stack = vec!["/".to_owned()];
+        std::iter::from_fn(move || {
+            let path = stack.pop()?;
+            let node = self.nodes.get(&path)?;
+            for child in node.children.iter().rev() {
+                stack.push(child_path(&path, child));
+            }
+            Some((path, node))
+        })
+    }
+
+    /// Rebuilds a tree from nodes (children lists are derived from the
+    /// paths, so they need not be stored) at `last_zxid`.
+    pub fn from_nodes(nodes: impl IntoIterator<Item = (String, Node)>, last_zxid: i64) -> DataTree {
+        let mut tree = DataTree {
+            nodes: HashMap::new(),
+            ephemerals: HashMap::new(),
+            containers: OrdSet::new(),
+            ttls: OrdSet::new(),
+            quota_targets: OrdSet::new(),
+            last_zxid,
+        };
+        for (path, mut node) in nodes {
+            node.children = OrdSet::new();
+            if path != "/"
+                && let Some(parent_node) = tree.nodes.get_mut(parent(&path))
+            {
+                parent_node.children.insert(base_name(&path).to_owned());
+            }
+            match node.kind() {
+                NodeKind::Container => {
+                    tree.containers.insert(path.clone());
+                }
+                NodeKind::Ttl(_) => {
+                    tree.ttls.insert(path.clone());
+                }
+                NodeKind::Ephemeral(session) => {
+                    tree.ephemerals.entry(session).or_default().insert(path.clone());
+                }
+                NodeKind::Persistent => {}
+            }
+            if let Some((target, quota::LIMIT_NODE)) = quota::quota_target(&path) {
+                tree.quota_targets.insert(target.to_owned());
+            }
+            tree.nodes.insert(path, node);
+        }
+        tree
+    }
+
     /// Applies one committed txn.
     pub fn apply(&mut self, txn: &Txn) -> (TxnResult, Vec<Change>) {
         let mut changes = Vec::new();
