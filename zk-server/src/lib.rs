@@ -12,6 +12,7 @@ pub mod persist;
 pub mod request;
 mod server;
 pub mod session;
+pub mod tools;
 pub mod tree;
 
 pub use config::Config;

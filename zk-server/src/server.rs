@@ -45,8 +45,14 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds the client port and starts every task.
-    pub async fn start(mut config: Config) -> Result<Server, ServerError> {
+    /// Binds the client port and starts every task, with data in files.
+    pub async fn start(config: Config) -> Result<Server, ServerError> {
+        Server::start_with_storage(config, Arc::new(FileStorage)).await
+    }
+
+    /// Like `start`, with the data files on `storage` (tests use an
+    /// in-memory storage that can crash or fail).
+    pub async fn start_with_storage(mut config: Config, storage: Arc<dyn Storage>) -> Result<Server, ServerError> {
         let ip = config
             .client_port_address
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
@@ -73,7 +79,7 @@ impl Server {
             tasks.spawn(run_log_stage(MemLog::default(), log_rx, commit_tx));
             (DataTree::new(), BTreeMap::new(), None)
         } else {
-            let storage: Arc<dyn Storage> = Arc::new(FileStorage);
+            let snapshot_storage = storage.clone();
             let (data_dir, log_dir, opts) = (config.data_dir.clone(), config.data_log_dir.clone(), config.log_options());
             let recovered = tokio::task::spawn_blocking(move || recover(storage, &data_dir, &log_dir, opts))
                 .await
@@ -81,7 +87,7 @@ impl Server {
                 .map_err(ServerError::Recovery)?;
             tasks.spawn(run_log_stage(FileTxnLog::new(recovered.writer), log_rx, commit_tx));
             let snapshotter = Snapshotter::new(
-                Arc::new(FileStorage),
+                snapshot_storage,
                 version_dir(&config.data_dir),
                 config.snap_count,
             );

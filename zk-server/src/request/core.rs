@@ -17,6 +17,7 @@ use super::conn::{Conn, ConnId, ConnStats, Outbound, Outbox, Queued};
 use super::overlay::Overlay;
 use super::prep::{self, PrepCtx, PrepView, Rejected};
 use crate::admin::ServerStats;
+use crate::log::LogEvent;
 use crate::config::Config;
 use crate::persist::purge::purge;
 use crate::persist::{FileStorage, Snapshotter};
@@ -99,6 +100,8 @@ pub struct Core {
     log: mpsc::Sender<Txn>,
     pub(crate) stats: Arc<ServerStats>,
     last_reap: Instant,
+    /// Set once the log failed: writes are refused, reads go on.
+    pub(crate) write_failure: Option<String>,
     /// Takes snapshots; none for a server without storage.
     pub(super) snapshotter: Option<Snapshotter>,
     last_purge: Instant,
@@ -135,6 +138,7 @@ impl Core {
             stats,
             last_reap: Instant::now(),
             snapshotter,
+            write_failure: None,
             last_purge: Instant::now(),
         }
     }
@@ -144,7 +148,7 @@ impl Core {
     pub async fn run(
         mut self,
         mut requests: mpsc::Receiver<StateMsg>,
-        mut committed: mpsc::UnboundedReceiver<Vec<Txn>>,
+        mut committed: mpsc::UnboundedReceiver<LogEvent>,
         shutdown: CancellationToken,
     ) {
         let tick_ms = u64::from(self.config.tick_ms).clamp(10, 1000);
@@ -154,8 +158,9 @@ impl Core {
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
-                batch = committed.recv() => match batch {
-                    Some(batch) => self.on_committed(batch).await,
+                event = committed.recv() => match event {
+                    Some(LogEvent::Committed(batch)) => self.on_committed(batch).await,
+                    Some(LogEvent::Failed(reason)) => self.on_log_failed(reason).await,
                     None => {
                         tracing::error!("log stage stopped; the server stops");
                         break;
@@ -264,6 +269,15 @@ impl Core {
             Some(c) => (c.session_id, c.auth.clone()),
             None => return Ok(()),
         };
+        if self.write_failure.is_some() {
+            // The log cannot take writes: this server is read-only now.
+            let header = ReplyHeader {
+                xid,
+                zxid: self.tree.last_zxid(),
+                err: zk_proto::ErrorCode::NotReadOnly.code(),
+            };
+            return Err(Outbound::Reply(header, Response::Empty));
+        }
         let shape = match req {
             Request::Multi(ops) => Shape::Multi(ops.iter().map(Request::op_code).collect()),
             other => Shape::Op(other.op_code()),
@@ -378,10 +392,53 @@ impl Core {
         );
     }
 
+    /// The log failed: the writes in the pipeline were never made durable,
+    /// so they fail (SystemError) and are forgotten; later writes are
+    /// refused; reads go on.
+    async fn on_log_failed(&mut self, reason: String) {
+        tracing::error!(reason, "storage failed: refusing writes from now on, serving reads");
+        self.write_failure = Some(reason);
+        self.overlay = Overlay::default();
+        let zxid = self.tree.last_zxid();
+        let mut touched = Vec::new();
+        for inflight in std::mem::take(&mut self.inflight) {
+            match inflight.origin {
+                Origin::Client { conn, xid, .. } => {
+                    if let Some(c) = self.conns.get_mut(&conn) {
+                        c.inflight_writes -= 1;
+                        let header = ReplyHeader {
+                            xid,
+                            zxid,
+                            err: zk_proto::ErrorCode::SystemError.code(),
+                        };
+                        c.send(Outbound::Reply(header, Response::Empty));
+                        touched.push(conn);
+                    }
+                }
+                // A session that was never created: the client tries
+                // another server.
+                Origin::Connect { conn, .. } => {
+                    if let Some(c) = self.conns.get(&conn) {
+                        c.send(Outbound::Close);
+                    }
+                }
+                Origin::Internal => {}
+            }
+        }
+        for session in self.sessions.iter_mut() {
+            session.closing = false;
+        }
+        for conn in touched {
+            self.drain(conn).await;
+        }
+    }
+
     async fn on_tick(&mut self) {
         let now = Instant::now();
-        for session in self.sessions.expired(now) {
-            self.expire(session).await;
+        if self.write_failure.is_none() {
+            for session in self.sessions.expired(now) {
+                self.expire(session).await;
+            }
         }
         if now.duration_since(self.last_reap)
             >= Duration::from_millis(self.config.container_check_ms)
