@@ -48,6 +48,18 @@ pub struct Config {
     pub sync_limit: u32,
     pub data_dir: PathBuf,
     pub data_log_dir: PathBuf,
+    /// No storage: a zoo.cfg without `dataDir` keeps everything in memory
+    /// (ZooKeeper refuses such a file; tests and trials use it).
+    pub in_memory: bool,
+    /// `preAllocSize` (in KiB in the file): how far the log file grows
+    /// ahead of the writes.
+    pub prealloc_bytes: u64,
+    /// `snapCount`: txns between snapshots (randomized by half).
+    pub snap_count: u64,
+    /// `autopurge.snapRetainCount` (at least 3).
+    pub snap_retain_count: usize,
+    /// `autopurge.purgeInterval` in hours; 0 disables autopurge.
+    pub purge_interval_hours: u64,
     pub client_port: u16,
     pub client_port_address: Option<IpAddr>,
     /// Connections per client IP; 0 means no limit.
@@ -81,6 +93,11 @@ impl Default for Config {
             sync_limit: 5,
             data_dir: PathBuf::from("zk-data"),
             data_log_dir: PathBuf::from("zk-data"),
+            in_memory: false,
+            prealloc_bytes: 64 << 20,
+            snap_count: 100_000,
+            snap_retain_count: 3,
+            purge_interval_hours: 0,
             client_port: 2181,
             client_port_address: None,
             max_client_cnxns: 60,
@@ -104,10 +121,6 @@ const ACCEPTED: &[&str] = &[
     "admin.enableServer",
     "admin.serverPort",
     "admin.serverAddress",
-    "autopurge.purgeInterval",
-    "autopurge.snapRetainCount",
-    "snapCount",
-    "preAllocSize",
     "globalOutstandingLimit",
     "standaloneEnabled",
     "reconfigEnabled",
@@ -163,6 +176,7 @@ impl Config {
         let mut c = Config::default();
         let (mut min_timeout, mut max_timeout) = (None, None);
         let mut data_log_dir = None;
+        let mut data_dir_set = false;
         for (i, raw) in text.lines().enumerate() {
             let line = raw.trim();
             if line.is_empty() || line.starts_with('#') {
@@ -179,7 +193,14 @@ impl Config {
                 "tickTime" => c.tick_ms = num(key, value)?,
                 "initLimit" => c.init_limit = num(key, value)?,
                 "syncLimit" => c.sync_limit = num(key, value)?,
-                "dataDir" => c.data_dir = PathBuf::from(value),
+                "dataDir" => {
+                    c.data_dir = PathBuf::from(value);
+                    data_dir_set = true;
+                }
+                "snapCount" => c.snap_count = num(key, value)?,
+                "autopurge.snapRetainCount" => c.snap_retain_count = num(key, value)?,
+                "autopurge.purgeInterval" => c.purge_interval_hours = num(key, value)?,
+                "preAllocSize" => c.prealloc_bytes = num::<u64>(key, value)?.saturating_mul(1024),
                 "dataLogDir" => data_log_dir = Some(PathBuf::from(value)),
                 "clientPort" => c.client_port = num(key, value)?,
                 "clientPortAddress" => c.client_port_address = Some(num(key, value)?),
@@ -215,6 +236,7 @@ impl Config {
             return Err(bad("tickTime", "0", "must be positive"));
         }
         c.data_log_dir = data_log_dir.unwrap_or_else(|| c.data_dir.clone());
+        c.in_memory = !data_dir_set;
         let resolve = |v: Option<i64>, default: u32| match v {
             None | Some(-1) => Ok(default),
             Some(n) => u32::try_from(n).map_err(|e| e.to_string()),
@@ -231,6 +253,13 @@ impl Config {
             ));
         }
         Ok(c)
+    }
+
+    pub fn log_options(&self) -> crate::persist::LogOptions {
+        crate::persist::LogOptions {
+            prealloc_bytes: self.prealloc_bytes,
+            ..crate::persist::LogOptions::default()
+        }
     }
 
     /// Clamps a requested session timeout into [min, max].

@@ -8,9 +8,11 @@ pub mod admin;
 pub mod config;
 pub mod log;
 mod net;
+pub mod persist;
 pub mod request;
 mod server;
 pub mod session;
+pub mod tools;
 pub mod tree;
 
 pub use config::Config;

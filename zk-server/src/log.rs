@@ -57,21 +57,35 @@ impl TxnLog for MemLog {
     }
 }
 
-/// Runs the log stage until its input closes. A storage failure stops the
-/// stage: nothing after it is acknowledged, and the state task sees the
-/// commit channel close.
+/// What the log stage tells the state task.
+#[derive(Debug)]
+pub enum LogEvent {
+    /// These txns are durable, in this order.
+    Committed(Vec<Txn>),
+    /// Storage failed (disk full, fsync error): nothing from this batch on
+    /// is durable, and nothing more will be.
+    Failed(String),
+}
+
+/// Runs the log stage until its input closes. After a storage failure it
+/// reports once and then drops whatever comes in: nothing after the
+/// failure is ever acknowledged.
 pub async fn run_log_stage<L: TxnLog>(
     mut log: L,
     mut input: mpsc::Receiver<Txn>,
-    committed: mpsc::UnboundedSender<Vec<Txn>>,
+    events: mpsc::UnboundedSender<LogEvent>,
 ) {
     let mut batch = Vec::with_capacity(BATCH_MAX);
     while input.recv_many(&mut batch, BATCH_MAX).await > 0 {
         if let Err(e) = log.persist(&batch).await {
             tracing::error!(error = %e, "txn log failed; no further writes are acknowledged");
+            let _ = events.send(LogEvent::Failed(e.to_string()));
+            while input.recv_many(&mut batch, BATCH_MAX).await > 0 {
+                batch.clear();
+            }
             return;
         }
-        if committed.send(std::mem::take(&mut batch)).is_err() {
+        if events.send(LogEvent::Committed(std::mem::take(&mut batch))).is_err() {
             return;
         }
         batch.reserve(BATCH_MAX);

@@ -34,6 +34,23 @@ enum Command {
     Status { config: Option<PathBuf> },
     /// Stop, then start.
     Restart { config: Option<PathBuf> },
+    /// Print a transaction log segment (`log.<zxid>`), one txn per line.
+    DumpLog { file: PathBuf },
+    /// Print a snapshot (`snapshot.<zxid>`): every node and session.
+    DumpSnapshot {
+        file: PathBuf,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Check every checksum of the logs and snapshots in a directory.
+    Verify { dir: PathBuf },
+    /// Delete all but the newest COUNT snapshots (at least 3) and the log
+    /// segments they cover (like zkCleanup.sh).
+    Purge {
+        config: Option<PathBuf>,
+        #[arg(short = 'n', long, default_value_t = 3)]
+        count: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -61,10 +78,41 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Start { config }) => control::start(&config_path(config)?),
         Some(Command::Stop { config }) => control::stop(&load_opt(config.as_deref())?),
         Some(Command::Status { config }) => control::status(&load_opt(config.as_deref())?),
+        Some(Command::DumpLog { file }) => print_tool(zk_server::tools::dump_log(&file)),
+        Some(Command::DumpSnapshot { file, json }) => print_tool(zk_server::tools::dump_snapshot(&file, json)),
+        Some(Command::Verify { dir }) => print_tool(zk_server::tools::verify(&dir)),
+        Some(Command::Purge { config, count }) => {
+            let config = load_opt(config.as_deref())?;
+            let deleted = zk_server::persist::purge::purge(
+                &zk_server::persist::FileStorage,
+                &config.data_dir,
+                &config.data_log_dir,
+                count,
+            )?;
+            for path in &deleted {
+                println!("removed {}", path.display());
+            }
+            println!("{} files removed", deleted.len());
+            Ok(ExitCode::SUCCESS)
+        }
         Some(Command::Restart { config }) => {
             let path = config_path(config)?;
             control::stop(&load_opt(path.as_deref())?)?;
             control::start(&path)
+        }
+    }
+}
+
+/// Prints a tool's output; its error goes to stderr with exit code 1.
+fn print_tool(result: Result<String, zk_server::tools::ToolError>) -> Result<ExitCode> {
+    match result {
+        Ok(text) => {
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("zk-server: {e}");
+            Ok(ExitCode::FAILURE)
         }
     }
 }

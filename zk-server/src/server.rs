@@ -1,6 +1,7 @@
 //! Wiring of the standalone server: listener -> connections -> state task
 //! -> log stage -> state task (ZooKeeper's `setupRequestProcessors`).
 
+use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
@@ -12,6 +13,8 @@ use tokio_util::task::TaskTracker;
 use crate::admin::ServerStats;
 use crate::config::Config;
 use crate::log::{MemLog, run_log_stage};
+use crate::persist::{FileStorage, FileTxnLog, LogError, Snapshotter, Storage, recover, version_dir};
+use crate::tree::DataTree;
 use crate::net::{NetCtx, run_listener};
 use crate::request::Core;
 
@@ -22,6 +25,10 @@ const LOG_QUEUE: usize = 4096;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ServerError {
+    /// The data on disk cannot be read back: the server does not start
+    /// rather than serve without acknowledged writes.
+    #[error("recovery failed: {0}")]
+    Recovery(LogError),
     #[error("cannot listen on {addr}: {source}")]
     Bind {
         addr: SocketAddr,
@@ -38,8 +45,14 @@ pub struct Server {
 }
 
 impl Server {
-    /// Binds the client port and starts every task.
-    pub async fn start(mut config: Config) -> Result<Server, ServerError> {
+    /// Binds the client port and starts every task, with data in files.
+    pub async fn start(config: Config) -> Result<Server, ServerError> {
+        Server::start_with_storage(config, Arc::new(FileStorage)).await
+    }
+
+    /// Like `start`, with the data files on `storage` (tests use an
+    /// in-memory storage that can crash or fail).
+    pub async fn start_with_storage(mut config: Config, storage: Arc<dyn Storage>) -> Result<Server, ServerError> {
         let ip = config
             .client_port_address
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
@@ -61,8 +74,26 @@ impl Server {
         let (log_tx, log_rx) = mpsc::channel(LOG_QUEUE);
         let (commit_tx, commit_rx) = mpsc::unbounded_channel();
 
-        tasks.spawn(run_log_stage(MemLog::default(), log_rx, commit_tx));
-        let core = Core::new(config.clone(), log_tx, stats.clone());
+        let (tree, sessions, snapshotter) = if config.in_memory {
+            tracing::warn!("no dataDir: data is kept in memory only");
+            tasks.spawn(run_log_stage(MemLog::default(), log_rx, commit_tx));
+            (DataTree::new(), BTreeMap::new(), None)
+        } else {
+            let snapshot_storage = storage.clone();
+            let (data_dir, log_dir, opts) = (config.data_dir.clone(), config.data_log_dir.clone(), config.log_options());
+            let recovered = tokio::task::spawn_blocking(move || recover(storage, &data_dir, &log_dir, opts))
+                .await
+                .map_err(|e| ServerError::Recovery(LogError::Io(std::io::Error::other(e.to_string()))))?
+                .map_err(ServerError::Recovery)?;
+            tasks.spawn(run_log_stage(FileTxnLog::new(recovered.writer), log_rx, commit_tx));
+            let snapshotter = Snapshotter::new(
+                snapshot_storage,
+                version_dir(&config.data_dir),
+                config.snap_count,
+            );
+            (recovered.tree, recovered.sessions, Some(snapshotter))
+        };
+        let core = Core::new(config.clone(), log_tx, stats.clone(), tree, &sessions, snapshotter);
         tasks.spawn(core.run(state_rx, commit_rx, shutdown.clone()));
         let ctx = Arc::new(NetCtx::new(config, state_tx, stats, shutdown.clone()));
         tasks.spawn(run_listener(listener, ctx, tasks.clone()));

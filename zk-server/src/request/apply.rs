@@ -24,6 +24,10 @@ impl Core {
             assert_eq!(inflight.zxid, zxid, "txns committed out of order");
             let (result, changes) = self.tree.apply(&txn);
             self.overlay.applied(zxid);
+            if let Some(snapshotter) = self.snapshotter.as_mut() {
+                let sessions = &self.sessions;
+                snapshotter.applied(&self.tree, || sessions.iter().map(|s| (s.id, s.timeout_ms)).collect());
+            }
             self.fire(&changes, zxid);
             self.finish(inflight, &txn, result).await;
         }

@@ -30,6 +30,11 @@ impl Core {
         }
         let timeout_ms = self.config.negotiate_timeout(req.timeout_ms);
         c.timeout_ms = timeout_ms;
+        if req.session_id == 0 && self.write_failure.is_some() {
+            // Creating a session is a write.
+            c.send(Outbound::Close);
+            return;
+        }
         if req.session_id == 0 {
             let id = self.sessions.next_id();
             self.sessions.insert(id, timeout_ms, Some(conn));
@@ -132,6 +137,9 @@ impl Core {
     /// Deletes containers whose last child went (they had one: cversion > 0)
     /// and TTL nodes without children not modified within their TTL.
     pub(super) async fn reap(&mut self) {
+        if self.write_failure.is_some() {
+            return;
+        }
         let now = now_ms();
         let mut doomed: Vec<String> = Vec::new();
         for path in self.tree.containers() {

@@ -1,7 +1,7 @@
 //! The state task: its state, its loop, and the order in which a
 //! connection's requests run.
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +17,10 @@ use super::conn::{Conn, ConnId, ConnStats, Outbound, Outbox, Queued};
 use super::overlay::Overlay;
 use super::prep::{self, PrepCtx, PrepView, Rejected};
 use crate::admin::ServerStats;
+use crate::log::LogEvent;
 use crate::config::Config;
+use crate::persist::purge::purge;
+use crate::persist::{FileStorage, Snapshotter};
 use crate::session::SessionTable;
 use crate::tree::{DataTree, WatchManager};
 
@@ -97,16 +100,33 @@ pub struct Core {
     log: mpsc::Sender<Txn>,
     pub(crate) stats: Arc<ServerStats>,
     last_reap: Instant,
+    /// Set once the log failed: writes are refused, reads go on.
+    pub(crate) write_failure: Option<String>,
+    /// Takes snapshots; none for a server without storage.
+    pub(super) snapshotter: Option<Snapshotter>,
+    last_purge: Instant,
 }
 
 pub(super) use crate::now_ms;
 
 impl Core {
-    pub fn new(config: Arc<Config>, log: mpsc::Sender<Txn>, stats: Arc<ServerStats>) -> Core {
-        let tree = DataTree::new();
+    /// A state task starting from `tree` and the open `sessions` (id ->
+    /// timeout ms) that recovery found; their timeouts run from now.
+    pub fn new(
+        config: Arc<Config>,
+        log: mpsc::Sender<Txn>,
+        stats: Arc<ServerStats>,
+        tree: DataTree,
+        sessions: &BTreeMap<i64, u32>,
+        snapshotter: Option<Snapshotter>,
+    ) -> Core {
         let next_zxid = tree.last_zxid() + 1;
+        let mut table = SessionTable::new(0, now_ms(), config.tick_ms);
+        for (id, timeout_ms) in sessions {
+            table.insert(*id, *timeout_ms, None);
+        }
         Core {
-            sessions: SessionTable::new(0, now_ms(), config.tick_ms),
+            sessions: table,
             config,
             tree,
             watches: WatchManager::default(),
@@ -117,6 +137,9 @@ impl Core {
             log,
             stats,
             last_reap: Instant::now(),
+            snapshotter,
+            write_failure: None,
+            last_purge: Instant::now(),
         }
     }
 
@@ -125,7 +148,7 @@ impl Core {
     pub async fn run(
         mut self,
         mut requests: mpsc::Receiver<StateMsg>,
-        mut committed: mpsc::UnboundedReceiver<Vec<Txn>>,
+        mut committed: mpsc::UnboundedReceiver<LogEvent>,
         shutdown: CancellationToken,
     ) {
         let tick_ms = u64::from(self.config.tick_ms).clamp(10, 1000);
@@ -135,8 +158,9 @@ impl Core {
             tokio::select! {
                 biased;
                 () = shutdown.cancelled() => break,
-                batch = committed.recv() => match batch {
-                    Some(batch) => self.on_committed(batch).await,
+                event = committed.recv() => match event {
+                    Some(LogEvent::Committed(batch)) => self.on_committed(batch).await,
+                    Some(LogEvent::Failed(reason)) => self.on_log_failed(reason).await,
                     None => {
                         tracing::error!("log stage stopped; the server stops");
                         break;
@@ -245,6 +269,15 @@ impl Core {
             Some(c) => (c.session_id, c.auth.clone()),
             None => return Ok(()),
         };
+        if self.write_failure.is_some() {
+            // The log cannot take writes: this server is read-only now.
+            let header = ReplyHeader {
+                xid,
+                zxid: self.tree.last_zxid(),
+                err: zk_proto::ErrorCode::NotReadOnly.code(),
+            };
+            return Err(Outbound::Reply(header, Response::Empty));
+        }
         let shape = match req {
             Request::Multi(ops) => Shape::Multi(ops.iter().map(Request::op_code).collect()),
             other => Shape::Op(other.op_code()),
@@ -359,10 +392,53 @@ impl Core {
         );
     }
 
+    /// The log failed: the writes in the pipeline were never made durable,
+    /// so they fail (SystemError) and are forgotten; later writes are
+    /// refused; reads go on.
+    async fn on_log_failed(&mut self, reason: String) {
+        tracing::error!(reason, "storage failed: refusing writes from now on, serving reads");
+        self.write_failure = Some(reason);
+        self.overlay = Overlay::default();
+        let zxid = self.tree.last_zxid();
+        let mut touched = Vec::new();
+        for inflight in std::mem::take(&mut self.inflight) {
+            match inflight.origin {
+                Origin::Client { conn, xid, .. } => {
+                    if let Some(c) = self.conns.get_mut(&conn) {
+                        c.inflight_writes -= 1;
+                        let header = ReplyHeader {
+                            xid,
+                            zxid,
+                            err: zk_proto::ErrorCode::SystemError.code(),
+                        };
+                        c.send(Outbound::Reply(header, Response::Empty));
+                        touched.push(conn);
+                    }
+                }
+                // A session that was never created: the client tries
+                // another server.
+                Origin::Connect { conn, .. } => {
+                    if let Some(c) = self.conns.get(&conn) {
+                        c.send(Outbound::Close);
+                    }
+                }
+                Origin::Internal => {}
+            }
+        }
+        for session in self.sessions.iter_mut() {
+            session.closing = false;
+        }
+        for conn in touched {
+            self.drain(conn).await;
+        }
+    }
+
     async fn on_tick(&mut self) {
         let now = Instant::now();
-        for session in self.sessions.expired(now) {
-            self.expire(session).await;
+        if self.write_failure.is_none() {
+            for session in self.sessions.expired(now) {
+                self.expire(session).await;
+            }
         }
         if now.duration_since(self.last_reap)
             >= Duration::from_millis(self.config.container_check_ms)
@@ -370,5 +446,23 @@ impl Core {
             self.last_reap = now;
             self.reap().await;
         }
+        self.autopurge(now);
+    }
+
+    /// `autopurge.purgeInterval`: old snapshots and logs go in the
+    /// background.
+    fn autopurge(&mut self, now: Instant) {
+        let every = Duration::from_secs(self.config.purge_interval_hours.saturating_mul(3600));
+        if self.config.in_memory || every.is_zero() || now.duration_since(self.last_purge) < every {
+            return;
+        }
+        self.last_purge = now;
+        let c = self.config.clone();
+        tokio::task::spawn_blocking(move || {
+            match purge(&FileStorage, &c.data_dir, &c.data_log_dir, c.snap_retain_count) {
+                Ok(deleted) => tracing::info!(files = deleted.len(), "autopurge done"),
+                Err(e) => tracing::warn!(error = %e, "autopurge failed"),
+            }
+        });
     }
 }

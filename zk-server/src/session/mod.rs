@@ -118,4 +118,8 @@ impl SessionTable {
     pub fn iter(&self) -> impl Iterator<Item = &Session> {
         self.sessions.values()
     }
+
+    pub fn iter_mut(&mut self) -> impl Iterator<Item = &mut Session> {
+        self.sessions.values_mut()
+    }
 }

@@ -5,7 +5,9 @@
 //! same txns in the same order give the same tree on every replica and after
 //! every recovery. It returns what changed so the caller can fire watches.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::BTreeSet;
+
+use imbl::{HashMap, OrdSet};
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -41,14 +43,17 @@ pub enum TxnResult {
     Multi(Vec<TxnResult>),
 }
 
-#[derive(Debug)]
+/// Every collection is persistent (imbl): `clone()` is O(1), and the clone
+/// a snapshot serializes in the background is not disturbed by the writes
+/// that go on meanwhile.
+#[derive(Debug, Clone)]
 pub struct DataTree {
     nodes: HashMap<String, Node>,
-    ephemerals: HashMap<i64, BTreeSet<String>>,
-    containers: BTreeSet<String>,
-    ttls: BTreeSet<String>,
+    ephemerals: HashMap<i64, OrdSet<String>>,
+    containers: OrdSet<String>,
+    ttls: OrdSet<String>,
     /// Paths with a `zookeeper_limits` node.
-    quota_targets: BTreeSet<String>,
+    quota_targets: OrdSet<String>,
     last_zxid: i64,
 }
 
@@ -66,9 +71,9 @@ impl DataTree {
         let mut tree = DataTree {
             nodes: HashMap::new(),
             ephemerals: HashMap::new(),
-            containers: BTreeSet::new(),
-            ttls: BTreeSet::new(),
-            quota_targets: BTreeSet::new(),
+            containers: OrdSet::new(),
+            ttls: OrdSet::new(),
+            quota_targets: OrdSet::new(),
             last_zxid: 0,
         };
         let mut root = Node::new(Some(Bytes::new()), open.clone(), 0, 0, 0);
@@ -114,12 +119,12 @@ impl DataTree {
         self.ephemerals.get(&session_id).into_iter().flatten()
     }
 
-    pub fn ephemeral_sessions(&self) -> impl Iterator<Item = (&i64, &BTreeSet<String>)> {
+    pub fn ephemeral_sessions(&self) -> impl Iterator<Item = (&i64, &OrdSet<String>)> {
         self.ephemerals.iter()
     }
 
     pub fn ephemeral_count(&self) -> usize {
-        self.ephemerals.values().map(BTreeSet::len).sum()
+        self.ephemerals.values().map(OrdSet::len).sum()
     }
 
     pub fn containers(&self) -> impl Iterator<Item = &String> {
@@ -163,6 +168,58 @@ impl DataTree {
             }
         }
         (count, bytes)
+    }
+
+    /// Every node, parents before children (the order a snapshot stores
+    /// them in).
+    pub fn walk(&self) -> impl Iterator<Item = (String, &Node)> + '_ {
+        let mut stack = vec!["/".to_owned()];
+        std::iter::from_fn(move || {
+            let path = stack.pop()?;
+            let node = self.nodes.get(&path)?;
+            for child in node.children.iter().rev() {
+                stack.push(child_path(&path, child));
+            }
+            Some((path, node))
+        })
+    }
+
+    /// Rebuilds a tree from nodes (children lists are derived from the
+    /// paths, so they need not be stored) at `last_zxid`.
+    pub fn from_nodes(nodes: impl IntoIterator<Item = (String, Node)>, last_zxid: i64) -> DataTree {
+        let mut tree = DataTree {
+            nodes: HashMap::new(),
+            ephemerals: HashMap::new(),
+            containers: OrdSet::new(),
+            ttls: OrdSet::new(),
+            quota_targets: OrdSet::new(),
+            last_zxid,
+        };
+        for (path, mut node) in nodes {
+            node.children = OrdSet::new();
+            if path != "/"
+                && let Some(parent_node) = tree.nodes.get_mut(parent(&path))
+            {
+                parent_node.children.insert(base_name(&path).to_owned());
+            }
+            match node.kind() {
+                NodeKind::Container => {
+                    tree.containers.insert(path.clone());
+                }
+                NodeKind::Ttl(_) => {
+                    tree.ttls.insert(path.clone());
+                }
+                NodeKind::Ephemeral(session) => {
+                    tree.ephemerals.entry(session).or_default().insert(path.clone());
+                }
+                NodeKind::Persistent => {}
+            }
+            if let Some((target, quota::LIMIT_NODE)) = quota::quota_target(&path) {
+                tree.quota_targets.insert(target.to_owned());
+            }
+            tree.nodes.insert(path, node);
+        }
+        tree
     }
 
     /// Applies one committed txn.

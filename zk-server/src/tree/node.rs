@@ -1,6 +1,5 @@
 //! One znode: data, ACL, the persisted part of its Stat, and its children.
 
-use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -55,7 +54,9 @@ pub struct Node {
     pub cversion: i32,
     pub aversion: i32,
     pub ephemeral_owner: i64,
-    pub children: BTreeSet<String>,
+    /// Persistent (structurally shared) so that a tree clone for a snapshot
+    /// costs O(1) and a change after it copies only a path.
+    pub children: imbl::OrdSet<String>,
 }
 
 impl Node {
@@ -72,7 +73,7 @@ impl Node {
             cversion: 0,
             aversion: 0,
             ephemeral_owner: owner,
-            children: BTreeSet::new(),
+            children: imbl::OrdSet::new(),
         }
     }
 

@@ -1,0 +1,93 @@
+//! Durable storage behind the log stage: the transaction log (segments of
+//! CRC-checked batches, one fsync per batch) and recovery (replay of the
+//! log into a fresh tree and session table).
+//!
+//! Layout, as in ZooKeeper: `dataLogDir/version-2/log.<zxid>`;
+//! `dataDir/version-2/snapshot.<zxid>` (snapshots come with a later step).
+//! The byte format of a segment is described in `txn_log`.
+
+pub mod purge;
+mod recovery;
+pub mod snapshot;
+#[cfg(test)]
+mod snapshot_test;
+mod snapshotter;
+pub mod storage;
+pub mod txn_log;
+#[cfg(test)]
+mod txn_log_test;
+
+use std::path::{Path, PathBuf};
+
+use zk_proto::txn::Txn;
+
+pub use recovery::{Recovered, recover};
+pub use snapshotter::Snapshotter;
+pub use storage::{FileStorage, MemStorage, Storage, StorageFile};
+pub use txn_log::{LogError, LogWriter};
+
+use crate::log::{LogError as StageError, TxnLog};
+
+/// ZooKeeper keeps its files in a `version-2` directory under dataDir and
+/// dataLogDir; so do we (the file formats are ours, the layout theirs).
+pub fn version_dir(dir: &Path) -> PathBuf {
+    dir.join("version-2")
+}
+
+/// Sizes of the log files.
+#[derive(Debug, Clone, Copy)]
+pub struct LogOptions {
+    /// Bytes the file grows by ahead of the writes (`preAllocSize`).
+    pub prealloc_bytes: u64,
+    /// A new segment starts past this size.
+    pub segment_max_bytes: u64,
+}
+
+impl Default for LogOptions {
+    fn default() -> Self {
+        LogOptions {
+            prealloc_bytes: 64 << 20,
+            segment_max_bytes: 64 << 20,
+        }
+    }
+}
+
+/// The log stage's storage: a [`LogWriter`] driven from a blocking thread,
+/// since writes and fsync block.
+#[derive(Debug)]
+pub struct FileTxnLog {
+    writer: Option<LogWriter>,
+}
+
+impl FileTxnLog {
+    pub fn new(writer: LogWriter) -> FileTxnLog {
+        FileTxnLog {
+            writer: Some(writer),
+        }
+    }
+}
+
+impl TxnLog for FileTxnLog {
+    async fn persist(&mut self, batch: &[Txn]) -> Result<(), StageError> {
+        let Some(first) = batch.first() else {
+            return Ok(());
+        };
+        let first_zxid = first.header.zxid;
+        let bytes = txn_log::encode_batch(batch);
+        let mut writer = self
+            .writer
+            .take()
+            .ok_or_else(|| std::io::Error::other("an earlier write failed"))?;
+        let (writer, result) = tokio::task::spawn_blocking(move || {
+            let r = writer.append_encoded(first_zxid, &bytes);
+            (writer, r)
+        })
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))?;
+        // After a failed write the log may be torn: no further writes.
+        if result.is_ok() {
+            self.writer = Some(writer);
+        }
+        Ok(result?)
+    }
+}
