@@ -85,7 +85,10 @@ pub async fn run_log_stage<L: TxnLog>(
             }
             return;
         }
-        if events.send(LogEvent::Committed(std::mem::take(&mut batch))).is_err() {
+        if events
+            .send(LogEvent::Committed(std::mem::take(&mut batch)))
+            .is_err()
+        {
             return;
         }
         batch.reserve(BATCH_MAX);

@@ -79,7 +79,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Some(Command::Stop { config }) => control::stop(&load_opt(config.as_deref())?),
         Some(Command::Status { config }) => control::status(&load_opt(config.as_deref())?),
         Some(Command::DumpLog { file }) => print_tool(zk_server::tools::dump_log(&file)),
-        Some(Command::DumpSnapshot { file, json }) => print_tool(zk_server::tools::dump_snapshot(&file, json)),
+        Some(Command::DumpSnapshot { file, json }) => {
+            print_tool(zk_server::tools::dump_snapshot(&file, json))
+        }
         Some(Command::Verify { dir }) => print_tool(zk_server::tools::verify(&dir)),
         Some(Command::Purge { config, count }) => {
             let config = load_opt(config.as_deref())?;

@@ -13,10 +13,12 @@ use tokio_util::task::TaskTracker;
 use crate::admin::ServerStats;
 use crate::config::Config;
 use crate::log::{MemLog, run_log_stage};
-use crate::persist::{FileStorage, FileTxnLog, LogError, Snapshotter, Storage, recover, version_dir};
-use crate::tree::DataTree;
 use crate::net::{NetCtx, run_listener};
+use crate::persist::{
+    FileStorage, FileTxnLog, LogError, Snapshotter, Storage, recover, version_dir,
+};
 use crate::request::Core;
+use crate::tree::DataTree;
 
 /// Requests queued for the state task before connections wait.
 const STATE_QUEUE: usize = 4096;
@@ -52,7 +54,10 @@ impl Server {
 
     /// Like `start`, with the data files on `storage` (tests use an
     /// in-memory storage that can crash or fail).
-    pub async fn start_with_storage(mut config: Config, storage: Arc<dyn Storage>) -> Result<Server, ServerError> {
+    pub async fn start_with_storage(
+        mut config: Config,
+        storage: Arc<dyn Storage>,
+    ) -> Result<Server, ServerError> {
         let ip = config
             .client_port_address
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
@@ -80,12 +85,23 @@ impl Server {
             (DataTree::new(), BTreeMap::new(), None)
         } else {
             let snapshot_storage = storage.clone();
-            let (data_dir, log_dir, opts) = (config.data_dir.clone(), config.data_log_dir.clone(), config.log_options());
-            let recovered = tokio::task::spawn_blocking(move || recover(storage, &data_dir, &log_dir, opts))
-                .await
-                .map_err(|e| ServerError::Recovery(LogError::Io(std::io::Error::other(e.to_string()))))?
-                .map_err(ServerError::Recovery)?;
-            tasks.spawn(run_log_stage(FileTxnLog::new(recovered.writer), log_rx, commit_tx));
+            let (data_dir, log_dir, opts) = (
+                config.data_dir.clone(),
+                config.data_log_dir.clone(),
+                config.log_options(),
+            );
+            let recovered =
+                tokio::task::spawn_blocking(move || recover(storage, &data_dir, &log_dir, opts))
+                    .await
+                    .map_err(|e| {
+                        ServerError::Recovery(LogError::Io(std::io::Error::other(e.to_string())))
+                    })?
+                    .map_err(ServerError::Recovery)?;
+            tasks.spawn(run_log_stage(
+                FileTxnLog::new(recovered.writer),
+                log_rx,
+                commit_tx,
+            ));
             let snapshotter = Snapshotter::new(
                 snapshot_storage,
                 version_dir(&config.data_dir),
@@ -93,7 +109,14 @@ impl Server {
             );
             (recovered.tree, recovered.sessions, Some(snapshotter))
         };
-        let core = Core::new(config.clone(), log_tx, stats.clone(), tree, &sessions, snapshotter);
+        let core = Core::new(
+            config.clone(),
+            log_tx,
+            stats.clone(),
+            tree,
+            &sessions,
+            snapshotter,
+        );
         tasks.spawn(core.run(state_rx, commit_rx, shutdown.clone()));
         let ctx = Arc::new(NetCtx::new(config, state_tx, stats, shutdown.clone()));
         tasks.spawn(run_listener(listener, ctx, tasks.clone()));

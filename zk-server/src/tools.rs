@@ -27,7 +27,10 @@ fn data(d: &Option<Bytes>) -> String {
         None => "null".into(),
         Some(b) => match std::str::from_utf8(b) {
             Ok(s) if s.chars().all(|c| !c.is_control()) => format!("{s:?}"),
-            _ => format!("#{}", b.iter().map(|x| format!("{x:02x}")).collect::<String>()),
+            _ => format!(
+                "#{}",
+                b.iter().map(|x| format!("{x:02x}")).collect::<String>()
+            ),
         },
     }
 }
@@ -56,10 +59,17 @@ fn format_body(body: &TxnBody) -> String {
             t.parent_cversion
         ),
         TxnBody::CreateContainer(t) => format!("createContainer {} data={}", t.path, data(&t.data)),
-        TxnBody::CreateTtl(t) => format!("createTTL {} data={} ttl={}", t.path, data(&t.data), t.ttl),
+        TxnBody::CreateTtl(t) => {
+            format!("createTTL {} data={} ttl={}", t.path, data(&t.data), t.ttl)
+        }
         TxnBody::Delete(t) => format!("delete {}", t.path),
         TxnBody::DeleteContainer(t) => format!("deleteContainer {}", t.path),
-        TxnBody::SetData(t) => format!("setData {} data={} version={}", t.path, data(&t.data), t.version),
+        TxnBody::SetData(t) => format!(
+            "setData {} data={} version={}",
+            t.path,
+            data(&t.data),
+            t.version
+        ),
         TxnBody::CheckVersion(t) => format!("check {} version={}", t.path, t.version),
         TxnBody::SetAcl(t) => format!("setACL {} acl={:?} version={}", t.path, t.acl, t.version),
         TxnBody::CreateSession(t) => format!("createSession timeout={}", t.timeout_ms),
@@ -74,7 +84,10 @@ fn format_body(body: &TxnBody) -> String {
 
 /// `zk-server dump-log FILE`.
 pub fn dump_log(path: &Path) -> Result<String, ToolError> {
-    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default();
     let first = parse_segment_name(name).ok_or_else(|| ToolError::Bad {
         path: path.display().to_string(),
         reason: "not a log segment name (log.<hex zxid>)".into(),
@@ -89,7 +102,11 @@ pub fn dump_log(path: &Path) -> Result<String, ToolError> {
         out,
         "EOF reached after {} txns{}",
         seg.txns.len(),
-        if seg.torn { " (a torn last batch follows)" } else { "" }
+        if seg.torn {
+            " (a torn last batch follows)"
+        } else {
+            ""
+        }
     );
     Ok(out)
 }
@@ -134,12 +151,26 @@ pub fn dump_snapshot(path: &Path, json: bool) -> Result<String, ToolError> {
             out,
             "----\n{p}\n  cZxid = {:#x}\n  ctime = {}\n  mZxid = {:#x}\n  mtime = {}\n  pZxid = {:#x}\n  \
              cversion = {}\n  dataVersion = {}\n  aclVersion = {}\n  ephemeralOwner = {:#x}\n  dataLength = {}\n  data = {}\n",
-            s.czxid, s.ctime, s.mzxid, s.mtime, s.pzxid, s.cversion, s.version, s.aversion, s.ephemeral_owner, s.data_length, data(&n.data)
+            s.czxid,
+            s.ctime,
+            s.mzxid,
+            s.mtime,
+            s.pzxid,
+            s.cversion,
+            s.version,
+            s.aversion,
+            s.ephemeral_owner,
+            s.data_length,
+            data(&n.data)
         );
     }
     let _ = writeln!(out, "----\nSession Details (sid, timeout, ephemeralCount):");
     for (id, timeout) in &snap.sessions {
-        let _ = writeln!(out, "{id:#x}, {timeout}, {}", snap.tree.ephemerals_of(*id).count());
+        let _ = writeln!(
+            out,
+            "{id:#x}, {timeout}, {}",
+            snap.tree.ephemerals_of(*id).count()
+        );
     }
     let _ = writeln!(out, "----\nLast zxid: {:#x}", snap.zxid);
     Ok(out)
@@ -148,7 +179,11 @@ pub fn dump_snapshot(path: &Path, json: bool) -> Result<String, ToolError> {
 /// `zk-server verify DIR`: every log segment and snapshot under DIR (or
 /// DIR/version-2) checked; the summary, or the first damage found.
 pub fn verify(dir: &Path) -> Result<String, ToolError> {
-    let dir = if version_dir(dir).is_dir() { version_dir(dir) } else { dir.to_owned() };
+    let dir = if version_dir(dir).is_dir() {
+        version_dir(dir)
+    } else {
+        dir.to_owned()
+    };
     let segments = read_log(&FileStorage, &dir)?;
     let txns: usize = segments.iter().map(|s| s.txns.len()).sum();
     let torn = segments.iter().any(|s| s.torn);
@@ -158,17 +193,36 @@ pub fn verify(dir: &Path) -> Result<String, ToolError> {
         let bytes = Bytes::from(FileStorage.read(path)?);
         match read_snapshot(bytes) {
             Ok(s) if s.zxid == *zxid => {
-                let _ = writeln!(out, "ok   {} ({} nodes)", path.display(), s.tree.node_count());
+                let _ = writeln!(
+                    out,
+                    "ok   {} ({} nodes)",
+                    path.display(),
+                    s.tree.node_count()
+                );
             }
-            Ok(_) => return Err(ToolError::Bad { path: path.display().to_string(), reason: "zxid differs from its name".into() }),
-            Err(reason) => return Err(ToolError::Bad { path: path.display().to_string(), reason }),
+            Ok(_) => {
+                return Err(ToolError::Bad {
+                    path: path.display().to_string(),
+                    reason: "zxid differs from its name".into(),
+                });
+            }
+            Err(reason) => {
+                return Err(ToolError::Bad {
+                    path: path.display().to_string(),
+                    reason,
+                });
+            }
         }
     }
     let _ = writeln!(
         out,
         "ok   {} log segments, {txns} txns{}\nok   {} snapshots",
         segments.len(),
-        if torn { ", a torn last batch (cut at the next start)" } else { "" },
+        if torn {
+            ", a torn last batch (cut at the next start)"
+        } else {
+            ""
+        },
         snaps.len()
     );
     Ok(out)

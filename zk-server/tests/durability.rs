@@ -24,7 +24,10 @@ fn temp_dir(name: &str) -> PathBuf {
 #[tokio::test]
 async fn restart_keeps_data_and_sessions() {
     let dir = temp_dir("restart");
-    let cfg = format!("tickTime=100\nmaxSessionTimeout=60000\ndataDir={}\n", dir.display());
+    let cfg = format!(
+        "tickTime=100\nmaxSessionTimeout=60000\ndataDir={}\n",
+        dir.display()
+    );
     let server = start_raw(&cfg).await;
     let mut c = Client::connect(server.local_addr()).await;
     c.create("/a", b"one", 0).await.expect("create");
@@ -38,8 +41,14 @@ async fn restart_keeps_data_and_sessions() {
     let mut resumed = c.resume(server.local_addr()).await;
     let (data, stat) = resumed.get_data("/a", false).await.expect("/a survived");
     assert_eq!((data, stat.version), (Some(Bytes::from_static(b"two")), 1));
-    resumed.exists("/e", false).await.expect("the session and its ephemeral survived");
-    assert_eq!(resumed.exists(&seq, false).await.err(), Some(ErrorCode::NoNode));
+    resumed
+        .exists("/e", false)
+        .await
+        .expect("the session and its ephemeral survived");
+    assert_eq!(
+        resumed.exists(&seq, false).await.err(),
+        Some(ErrorCode::NoNode)
+    );
     let next = resumed.create("/s-", b"", 2).await.expect("sequential");
     assert!(next > seq, "sequence numbers go on: {next} after {seq}");
     resumed.close().await;
@@ -48,7 +57,10 @@ async fn restart_keeps_data_and_sessions() {
     // The closeSession is durable too.
     let server = start_raw(&cfg).await;
     let mut other = Client::connect(server.local_addr()).await;
-    assert_eq!(other.exists("/e", false).await.err(), Some(ErrorCode::NoNode));
+    assert_eq!(
+        other.exists("/e", false).await.err(),
+        Some(ErrorCode::NoNode)
+    );
     server.shutdown().await;
     let _ = std::fs::remove_dir_all(&dir);
 }
@@ -67,7 +79,10 @@ async fn unresumed_sessions_expire_after_a_restart() {
     let mut watcher = Client::connect(server.local_addr()).await;
     let deadline = tokio::time::Instant::now() + DEADLINE;
     while watcher.exists("/gone", false).await.err() != Some(ErrorCode::NoNode) {
-        assert!(tokio::time::Instant::now() < deadline, "the ephemeral never expired");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the ephemeral never expired"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     server.shutdown().await;
@@ -115,7 +130,10 @@ async fn writer(addr: SocketAddr, id: usize, acked: Acked) {
         let data = format!("{id}:{i}").into_bytes();
         if i % 3 == 2 {
             // A multi: both nodes or neither.
-            let ops = vec![create_op(&format!("{path}a"), &data, 0), create_op(&format!("{path}b"), &data, 0)];
+            let ops = vec![
+                create_op(&format!("{path}a"), &data, 0),
+                create_op(&format!("{path}b"), &data, 0),
+            ];
             if c.multi(ops).await.is_ok()
                 && let Ok(mut a) = acked.lock()
             {
@@ -138,7 +156,10 @@ fn kill_9_loses_no_acknowledged_write() {
     let cfg = dir.join("zoo.cfg");
     std::fs::write(
         &cfg,
-        format!("tickTime=200\nclientPort={port}\nclientPortAddress=127.0.0.1\ndataDir={}\n", dir.join("data").display()),
+        format!(
+            "tickTime=200\nclientPort={port}\nclientPortAddress=127.0.0.1\ndataDir={}\n",
+            dir.join("data").display()
+        ),
     )
     .expect("config");
     let log = dir.join("server.log");
@@ -166,7 +187,10 @@ fn kill_9_loses_no_acknowledged_write() {
             let (children, _) = c.children2("/").await.expect("list");
             for name in children.iter().filter(|n| n.ends_with('a')) {
                 let twin = format!("/{}b", name.trim_end_matches('a'));
-                assert!(c.exists(&twin, false).await.is_ok(), "round {round}: half a multi ({name} without its twin)");
+                assert!(
+                    c.exists(&twin, false).await.is_ok(),
+                    "round {round}: half a multi ({name} without its twin)"
+                );
             }
             let writers: Vec<_> = (0..3)
                 .map(|id| tokio::spawn(writer(addr, id + 10 * round, acked.clone())))

@@ -92,18 +92,31 @@ async fn failed_disk_fails_writes_and_keeps_serving_reads() {
         inner: MemStorage::default(),
         broken: Arc::default(),
     };
-    let server = Server::start_with_storage(config(), Arc::new(storage.clone())).await.expect("start");
+    let server = Server::start_with_storage(config(), Arc::new(storage.clone()))
+        .await
+        .expect("start");
     let addr = server.local_addr();
     let mut c = Client::connect(addr).await;
     c.create("/kept", b"on disk", 0).await.expect("create");
     assert_eq!(isro(addr).await, "rw");
 
     storage.broken.store(true, Ordering::SeqCst);
-    assert_eq!(c.create("/lost", b"x", 0).await, Err(ErrorCode::SystemError), "the write in flight fails");
-    assert_eq!(c.create("/later", b"x", 0).await, Err(ErrorCode::NotReadOnly), "later writes are refused");
+    assert_eq!(
+        c.create("/lost", b"x", 0).await,
+        Err(ErrorCode::SystemError),
+        "the write in flight fails"
+    );
+    assert_eq!(
+        c.create("/later", b"x", 0).await,
+        Err(ErrorCode::NotReadOnly),
+        "later writes are refused"
+    );
     let (data, _) = c.get_data("/kept", false).await.expect("reads go on");
     assert_eq!(data, Some(Bytes::from_static(b"on disk")));
-    assert_eq!(c.exists("/lost", false).await.err(), Some(ErrorCode::NoNode));
+    assert_eq!(
+        c.exists("/lost", false).await.err(),
+        Some(ErrorCode::NoNode)
+    );
     assert_eq!(isro(addr).await, "ro");
     server.shutdown().await;
 
@@ -111,11 +124,19 @@ async fn failed_disk_fails_writes_and_keeps_serving_reads() {
     // acknowledged.
     storage.inner.crash();
     storage.broken.store(false, Ordering::SeqCst);
-    let server = Server::start_with_storage(config(), Arc::new(storage.clone())).await.expect("restart");
+    let server = Server::start_with_storage(config(), Arc::new(storage.clone()))
+        .await
+        .expect("restart");
     let mut c = Client::connect(server.local_addr()).await;
     assert!(c.exists("/kept", false).await.is_ok());
-    assert_eq!(c.exists("/lost", false).await.err(), Some(ErrorCode::NoNode));
-    assert_eq!(c.exists("/later", false).await.err(), Some(ErrorCode::NoNode));
+    assert_eq!(
+        c.exists("/lost", false).await.err(),
+        Some(ErrorCode::NoNode)
+    );
+    assert_eq!(
+        c.exists("/later", false).await.err(),
+        Some(ErrorCode::NoNode)
+    );
     server.shutdown().await;
 }
 
@@ -131,22 +152,31 @@ async fn crash_of_an_in_memory_disk_keeps_every_acknowledged_write() {
     .expect("start");
     let mut c = Client::connect(server.local_addr()).await;
     for i in 0..100 {
-        c.create(&format!("/n{i}"), format!("{i}").as_bytes(), 0).await.expect("create");
+        c.create(&format!("/n{i}"), format!("{i}").as_bytes(), 0)
+            .await
+            .expect("create");
     }
     server.shutdown().await;
     storage.crash();
     let server = Server::start_with_storage(
-        Config::parse("tickTime=100\nclientPort=0\nclientPortAddress=127.0.0.1\ndataDir=/mem/d\n").expect("config"),
+        Config::parse("tickTime=100\nclientPort=0\nclientPortAddress=127.0.0.1\ndataDir=/mem/d\n")
+            .expect("config"),
         Arc::new(storage.clone()),
     )
     .await
     .expect("restart");
     let mut c = Client::connect(server.local_addr()).await;
     for i in 0..100 {
-        let (data, _) = c.get_data(&format!("/n{i}"), false).await.expect("acknowledged create survived");
+        let (data, _) = c
+            .get_data(&format!("/n{i}"), false)
+            .await
+            .expect("acknowledged create survived");
         assert_eq!(data, Some(Bytes::from(format!("{i}"))));
     }
     let snaps = storage.list(Path::new("/mem/d/version-2")).expect("list");
-    assert!(snaps.iter().any(|n| n.starts_with("snapshot.")), "snapCount=20 took snapshots: {snaps:?}");
+    assert!(
+        snaps.iter().any(|n| n.starts_with("snapshot.")),
+        "snapCount=20 took snapshots: {snaps:?}"
+    );
     server.shutdown().await;
 }

@@ -19,7 +19,11 @@ fn run(args: &[&str]) -> (bool, String) {
         .expect("runs");
     (
         out.status.success(),
-        format!("{}{}", String::from_utf8_lossy(&out.stdout), String::from_utf8_lossy(&out.stderr)),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
     )
 }
 
@@ -28,7 +32,11 @@ fn files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
         .expect("dir")
         .filter_map(Result::ok)
         .map(|e| e.path())
-        .filter(|p| p.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with(prefix)))
+        .filter(|p| {
+            p.file_name()
+                .and_then(|n| n.to_str())
+                .is_some_and(|n| n.starts_with(prefix))
+        })
         .collect();
     v.sort();
     v
@@ -44,7 +52,9 @@ async fn populate(dir: &Path) {
     let server = zk_server::Server::start(config).await.expect("start");
     let mut c = common::Client::connect(server.local_addr()).await;
     for i in 0..60 {
-        c.create(&format!("/tool{i}"), format!("value {i}").as_bytes(), 0).await.expect("create");
+        c.create(&format!("/tool{i}"), format!("value {i}").as_bytes(), 0)
+            .await
+            .expect("create");
     }
     // Let the last background snapshot finish before stopping.
     tokio::time::sleep(std::time::Duration::from_millis(300)).await;
@@ -60,11 +70,17 @@ async fn dump_verify_and_purge() {
     let v2 = dir.join("version-2");
     let logs = files(&v2, "log.");
     let snaps = files(&v2, "snapshot.");
-    assert!(!logs.is_empty() && snaps.len() > 3, "logs {logs:?} snaps {snaps:?}");
+    assert!(
+        !logs.is_empty() && snaps.len() > 3,
+        "logs {logs:?} snaps {snaps:?}"
+    );
 
     let (ok, out) = run(&["dump-log", logs[0].to_str().expect("utf-8")]);
     assert!(ok, "{out}");
-    assert!(out.contains("createSession") && out.contains("create /tool0 data=\"value 0\""), "{out}");
+    assert!(
+        out.contains("createSession") && out.contains("create /tool0 data=\"value 0\""),
+        "{out}"
+    );
 
     let newest = snaps.iter().max_by_key(|p| {
         let name = p.file_name().and_then(|n| n.to_str()).unwrap_or_default();
@@ -77,7 +93,11 @@ async fn dump_verify_and_purge() {
     let (ok, json) = run(&["dump-snapshot", newest, "--json"]);
     assert!(ok, "{json}");
     let doc: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
-    assert!(doc["nodes"].as_array().is_some_and(|n| n.iter().any(|n| n["path"] == "/tool1")));
+    assert!(
+        doc["nodes"]
+            .as_array()
+            .is_some_and(|n| n.iter().any(|n| n["path"] == "/tool1"))
+    );
 
     let (ok, out) = run(&["verify", dir.to_str().expect("utf-8")]);
     assert!(ok && out.contains("snapshots"), "{out}");

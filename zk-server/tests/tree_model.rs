@@ -251,7 +251,12 @@ fn assert_agree(tree: &DataTree, m: &Model) -> Result<(), TestCaseError> {
         prop_assert_eq!(&node.data, &model.data, "data of {}", path);
         prop_assert_eq!(stat.version, model.version, "version of {}", path);
         prop_assert_eq!(stat.num_children as usize, model.children.len(), "{}", path);
-        prop_assert_eq!(&node.children.iter().cloned().collect::<BTreeSet<_>>(), &model.children, "children of {}", path);
+        prop_assert_eq!(
+            &node.children.iter().cloned().collect::<BTreeSet<_>>(),
+            &model.children,
+            "children of {}",
+            path
+        );
         let cversion = 2 * model.creates - model.children.len() as i32;
         prop_assert_eq!(stat.cversion, cversion, "client cversion of {}", path);
         prop_assert_eq!(

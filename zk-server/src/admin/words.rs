@@ -42,7 +42,11 @@ impl Core {
         match word {
             "ruok" => out.push_str("imok"),
             // After a storage failure the server serves reads only.
-            "isro" => out.push_str(if self.write_failure.is_some() { "ro" } else { "rw" }),
+            "isro" => out.push_str(if self.write_failure.is_some() {
+                "ro"
+            } else {
+                "rw"
+            }),
             "srvr" => self.write_srvr(&mut out, false),
             "stat" => self.write_srvr(&mut out, true),
             "conf" => self.write_conf(&mut out),

@@ -14,7 +14,12 @@ use super::version_dir;
 pub const MIN_RETAIN: usize = 3;
 
 /// Deletes what is no longer needed; returns the deleted files.
-pub fn purge(storage: &dyn Storage, data_dir: &Path, log_dir: &Path, retain: usize) -> io::Result<Vec<PathBuf>> {
+pub fn purge(
+    storage: &dyn Storage,
+    data_dir: &Path,
+    log_dir: &Path,
+    retain: usize,
+) -> io::Result<Vec<PathBuf>> {
     let retain = retain.max(MIN_RETAIN);
     let snaps = list_snapshots(storage, &version_dir(data_dir))?;
     let mut deleted = Vec::new();

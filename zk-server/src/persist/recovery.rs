@@ -27,8 +27,14 @@ pub struct Recovered {
     pub replayed: usize,
 }
 
-pub fn recover(storage: Arc<dyn Storage>, data_dir: &Path, log_dir: &Path, opts: LogOptions) -> Result<Recovered, LogError> {
-    let (mut tree, mut sessions) = match newest_snapshot(storage.as_ref(), &version_dir(data_dir))? {
+pub fn recover(
+    storage: Arc<dyn Storage>,
+    data_dir: &Path,
+    log_dir: &Path,
+    opts: LogOptions,
+) -> Result<Recovered, LogError> {
+    let (mut tree, mut sessions) = match newest_snapshot(storage.as_ref(), &version_dir(data_dir))?
+    {
         Some(snap) => (snap.tree, snap.sessions),
         None => (DataTree::new(), BTreeMap::new()),
     };
@@ -94,8 +100,12 @@ fn newest_snapshot(storage: &dyn Storage, dir: &Path) -> Result<Option<Snapshot>
         let bytes = bytes::Bytes::from(storage.read(&path)?);
         match read_snapshot(bytes) {
             Ok(snap) if snap.zxid == zxid => return Ok(Some(snap)),
-            Ok(_) => tracing::warn!(path = %path.display(), "snapshot zxid does not match its name; skipped"),
-            Err(e) => tracing::warn!(path = %path.display(), error = %e, "damaged snapshot skipped; trying an older one"),
+            Ok(_) => {
+                tracing::warn!(path = %path.display(), "snapshot zxid does not match its name; skipped")
+            }
+            Err(e) => {
+                tracing::warn!(path = %path.display(), error = %e, "damaged snapshot skipped; trying an older one")
+            }
         }
     }
     Ok(None)

@@ -92,13 +92,14 @@ pub fn write_snapshot(storage: &dyn Storage, dir: &Path, snap: &Snapshot) -> io:
     let mut offset = 0u64;
     let mut crc = 0u32;
     let mut buf = BytesMut::with_capacity(CHUNK + 4096);
-    let mut flush = |buf: &mut BytesMut, file: &mut Box<dyn super::StorageFile>| -> io::Result<()> {
-        crc = crc32c::crc32c_append(crc, buf);
-        file.write_at(offset, buf)?;
-        offset += buf.len() as u64;
-        buf.clear();
-        Ok(())
-    };
+    let mut flush =
+        |buf: &mut BytesMut, file: &mut Box<dyn super::StorageFile>| -> io::Result<()> {
+            crc = crc32c::crc32c_append(crc, buf);
+            file.write_at(offset, buf)?;
+            offset += buf.len() as u64;
+            buf.clear();
+            Ok(())
+        };
     buf.extend_from_slice(SNAPSHOT_MAGIC);
     buf.extend_from_slice(&SNAPSHOT_VERSION.to_be_bytes());
     snap.zxid.encode(&mut buf);
@@ -128,7 +129,12 @@ pub fn read_snapshot(bytes: Bytes) -> Result<Snapshot, String> {
         return Err("not a snapshot (bad magic or too short)".into());
     }
     let body_len = bytes.len() - 4;
-    let stored = u32::from_be_bytes([bytes[body_len], bytes[body_len + 1], bytes[body_len + 2], bytes[body_len + 3]]);
+    let stored = u32::from_be_bytes([
+        bytes[body_len],
+        bytes[body_len + 1],
+        bytes[body_len + 2],
+        bytes[body_len + 3],
+    ]);
     if crc32c::crc32c(&bytes[..body_len]) != stored {
         return Err("checksum mismatch".into());
     }
@@ -168,6 +174,6 @@ pub fn list_snapshots(storage: &dyn Storage, dir: &Path) -> io::Result<Vec<(i64,
         .into_iter()
         .filter_map(|n| parse_snapshot_name(&n).map(|z| (z, dir.join(n))))
         .collect();
-    snaps.sort_by(|a, b| b.0.cmp(&a.0));
+    snaps.sort_by_key(|s| std::cmp::Reverse(s.0));
     Ok(snaps)
 }

@@ -59,7 +59,14 @@ fn dump(tree: &DataTree) -> Vec<String> {
 
 /// A log of `txns` in `/log`, and the tree they make.
 fn logged(storage: &MemStorage, txns: &[Txn]) -> DataTree {
-    let mut w = LogWriter::open(Arc::new(storage.clone()), &version_dir(Path::new("/log")), None, 4096, 256).expect("open");
+    let mut w = LogWriter::open(
+        Arc::new(storage.clone()),
+        &version_dir(Path::new("/log")),
+        None,
+        4096,
+        256,
+    )
+    .expect("open");
     let mut tree = DataTree::new();
     for t in txns {
         w.append(std::slice::from_ref(t)).expect("append");
@@ -81,7 +88,12 @@ fn session(zxid: i64, id: i64) -> Txn {
 }
 
 fn history() -> Vec<Txn> {
-    let mut txns = vec![session(1, 77), create(2, "/a", 0), create(3, "/a/b", 0), create(4, "/e", 77)];
+    let mut txns = vec![
+        session(1, 77),
+        create(2, "/a", 0),
+        create(3, "/a/b", 0),
+        create(4, "/e", 77),
+    ];
     for (i, z) in (5..40).enumerate() {
         txns.push(set(z, "/a", i as i32 + 1));
     }
@@ -118,8 +130,16 @@ fn snapshot_round_trips() {
     assert_eq!(back.zxid, 20);
     assert_eq!(back.sessions, BTreeMap::from([(77, 5000)]));
     assert_eq!(dump(&back.tree), dump(&want));
-    assert_eq!(back.tree.ephemerals_of(77).cloned().collect::<Vec<_>>(), vec!["/e".to_owned()]);
-    assert!(s.list(&snap_dir()).expect("list").iter().all(|n| !n.ends_with(".tmp")));
+    assert_eq!(
+        back.tree.ephemerals_of(77).cloned().collect::<Vec<_>>(),
+        vec!["/e".to_owned()]
+    );
+    assert!(
+        s.list(&snap_dir())
+            .expect("list")
+            .iter()
+            .all(|n| !n.ends_with(".tmp"))
+    );
 }
 
 #[test]
@@ -141,9 +161,19 @@ fn recovery_is_snapshot_plus_the_log_after_it() {
     let full = logged(&s, &txns);
     snapshot_at(&s, &txns, 12);
     snapshot_at(&s, &txns, 30);
-    let rec = recover(Arc::new(s.clone()), Path::new("/data"), Path::new("/log"), LogOptions::default()).expect("recovers");
+    let rec = recover(
+        Arc::new(s.clone()),
+        Path::new("/data"),
+        Path::new("/log"),
+        LogOptions::default(),
+    )
+    .expect("recovers");
     assert_eq!(dump(&rec.tree), dump(&full));
-    assert_eq!(rec.replayed, txns.len() - 30, "only the txns after the newest snapshot");
+    assert_eq!(
+        rec.replayed,
+        txns.len() - 30,
+        "only the txns after the newest snapshot"
+    );
     assert_eq!(rec.sessions.get(&77), Some(&5000));
 }
 
@@ -155,7 +185,13 @@ fn damaged_newest_snapshot_falls_back_to_an_older_one() {
     snapshot_at(&s, &txns, 12);
     let newest = snapshot_at(&s, &txns, 30);
     s.edit(&newest, |b| b.truncate(b.len() - 7)).expect("edit");
-    let rec = recover(Arc::new(s.clone()), Path::new("/data"), Path::new("/log"), LogOptions::default()).expect("recovers");
+    let rec = recover(
+        Arc::new(s.clone()),
+        Path::new("/data"),
+        Path::new("/log"),
+        LogOptions::default(),
+    )
+    .expect("recovers");
     assert_eq!(dump(&rec.tree), dump(&full));
     assert_eq!(rec.replayed, txns.len() - 12);
 }
@@ -169,13 +205,29 @@ fn purge_keeps_what_recovery_needs() {
         snapshot_at(&s, &txns, z);
     }
     let segments_before = s.list(&version_dir(Path::new("/log"))).expect("list").len();
-    assert!(segments_before > 3, "small segments for this test: {segments_before}");
+    assert!(
+        segments_before > 3,
+        "small segments for this test: {segments_before}"
+    );
     let deleted = purge(&s, Path::new("/data"), Path::new("/log"), 3).expect("purge");
-    let kept: Vec<i64> = list_snapshots(&s, &snap_dir()).expect("list").iter().map(|(z, _)| *z).collect();
+    let kept: Vec<i64> = list_snapshots(&s, &snap_dir())
+        .expect("list")
+        .iter()
+        .map(|(z, _)| *z)
+        .collect();
     assert_eq!(kept, vec![25, 20, 15]);
     assert!(deleted.iter().any(|p| p.ends_with(snapshot_name(5))));
-    assert!(s.list(&version_dir(Path::new("/log"))).expect("list").len() < segments_before, "covered segments go");
-    let rec = recover(Arc::new(s.clone()), Path::new("/data"), Path::new("/log"), LogOptions::default()).expect("recovers");
+    assert!(
+        s.list(&version_dir(Path::new("/log"))).expect("list").len() < segments_before,
+        "covered segments go"
+    );
+    let rec = recover(
+        Arc::new(s.clone()),
+        Path::new("/data"),
+        Path::new("/log"),
+        LogOptions::default(),
+    )
+    .expect("recovers");
     assert_eq!(dump(&rec.tree), dump(&full));
 }
 
@@ -192,6 +244,12 @@ fn log_missing_after_the_snapshot_is_a_gap() {
     for n in &names[..names.len() - 1] {
         s.remove(&log.join(n)).expect("remove");
     }
-    let err = recover(Arc::new(s.clone()), Path::new("/data"), Path::new("/log"), LogOptions::default()).expect_err("gap");
+    let err = recover(
+        Arc::new(s.clone()),
+        Path::new("/data"),
+        Path::new("/log"),
+        LogOptions::default(),
+    )
+    .expect_err("gap");
     assert!(matches!(err, super::LogError::Gap { .. }), "{err}");
 }

@@ -53,7 +53,8 @@ impl Snapshotter {
             // O(1): the tree is a persistent structure.
             tree: tree.clone(),
         };
-        let (storage, dir, running) = (self.storage.clone(), self.dir.clone(), self.running.clone());
+        let (storage, dir, running) =
+            (self.storage.clone(), self.dir.clone(), self.running.clone());
         tokio::task::spawn_blocking(move || {
             let started = std::time::Instant::now();
             match write_snapshot(storage.as_ref(), &dir, &snap) {
@@ -63,7 +64,9 @@ impl Snapshotter {
                     ms = started.elapsed().as_millis() as u64,
                     "snapshot taken"
                 ),
-                Err(e) => tracing::warn!(error = %e, "snapshot failed; the log still has everything"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "snapshot failed; the log still has everything")
+                }
             }
             running.store(false, Ordering::Release);
         });

@@ -13,6 +13,9 @@ pub trait StorageFile: Send + std::fmt::Debug {
     fn write_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<()>;
     fn set_len(&mut self, len: u64) -> io::Result<()>;
     fn len(&self) -> io::Result<u64>;
+    fn is_empty(&self) -> io::Result<bool> {
+        Ok(self.len()? == 0)
+    }
     /// Returns once everything written is durable.
     fn sync(&mut self) -> io::Result<()>;
 }
@@ -92,7 +95,10 @@ impl Storage for FileStorage {
     }
 
     fn open(&self, path: &Path) -> io::Result<Box<dyn StorageFile>> {
-        let f = std::fs::OpenOptions::new().read(true).write(true).open(path)?;
+        let f = std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)?;
         Ok(Box::new(RealFile(f)))
     }
 

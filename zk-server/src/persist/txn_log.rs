@@ -123,7 +123,10 @@ fn decode_batch(b: &[u8], at: usize) -> Result<(Vec<Txn>, usize), String> {
 /// Whether a valid batch starts anywhere after `from`.
 fn valid_batch_after(b: &[u8], from: usize) -> bool {
     let mut at = from;
-    while let Some(i) = b.get(at..).and_then(|rest| rest.windows(4).position(|w| w == BATCH_MAGIC)) {
+    while let Some(i) = b
+        .get(at..)
+        .and_then(|rest| rest.windows(4).position(|w| w == BATCH_MAGIC))
+    {
         if decode_batch(b, at + i).is_ok() {
             return true;
         }
@@ -145,7 +148,12 @@ pub struct Segment {
 }
 
 /// Reads a segment. Only the last segment may end in a torn batch.
-pub fn read_segment(path: &Path, first_zxid: i64, b: &[u8], is_last: bool) -> Result<Segment, LogError> {
+pub fn read_segment(
+    path: &Path,
+    first_zxid: i64,
+    b: &[u8],
+    is_last: bool,
+) -> Result<Segment, LogError> {
     let corrupt = |offset: usize, reason: &str| LogError::Corrupt {
         path: path.to_owned(),
         offset: offset as u64,
@@ -180,7 +188,10 @@ pub fn read_segment(path: &Path, first_zxid: i64, b: &[u8], is_last: bool) -> Re
                 for txn in txns {
                     let expected = seg.txns.last().map_or(first_zxid, |t| t.header.zxid + 1);
                     if txn.header.zxid != expected {
-                        return Err(corrupt(at, &format!("zxid {:#x} where {expected:#x} was due", txn.header.zxid)));
+                        return Err(corrupt(
+                            at,
+                            &format!("zxid {:#x} where {expected:#x} was due", txn.header.zxid),
+                        ));
                     }
                     seg.txns.push(txn);
                 }
@@ -275,7 +286,7 @@ impl LogWriter {
             self.allocated = end + self.prealloc;
             file.set_len(self.allocated)?;
         }
-        file.write_at(self.pos, &bytes)?;
+        file.write_at(self.pos, bytes)?;
         file.sync()?;
         self.pos = end;
         Ok(())

@@ -33,7 +33,8 @@ fn dir() -> PathBuf {
 
 /// Writes batches of `sizes` txns (zxids from 1), each synced.
 fn write(storage: &MemStorage, sizes: &[usize], segment_max: u64) -> LogWriter {
-    let mut w = LogWriter::open(Arc::new(storage.clone()), &dir(), None, 4096, segment_max).expect("open");
+    let mut w =
+        LogWriter::open(Arc::new(storage.clone()), &dir(), None, 4096, segment_max).expect("open");
     let mut zxid = 1;
     for &n in sizes {
         let batch: Vec<Txn> = (zxid..zxid + n as i64).map(txn).collect();
@@ -96,9 +97,20 @@ fn torn_last_batch_is_cut_at_every_byte_offset() {
         let segs = read_log(&damaged, &dir()).expect("a torn tail is not an error");
         assert_eq!(segs[0].txns.len(), 2, "cut at {cut}");
         // The writer cuts the tail and goes on after the good batches.
-        let mut w = LogWriter::open(Arc::new(damaged.clone()), &dir(), segs.last(), 4096, 1 << 20).expect("open");
+        let mut w = LogWriter::open(
+            Arc::new(damaged.clone()),
+            &dir(),
+            segs.last(),
+            4096,
+            1 << 20,
+        )
+        .expect("open");
         w.append(&[txn(3)]).expect("append after the cut");
-        assert_eq!(zxids(&damaged).expect("reads"), vec![1, 2, 3], "cut at {cut}");
+        assert_eq!(
+            zxids(&damaged).expect("reads"),
+            vec![1, 2, 3],
+            "cut at {cut}"
+        );
     }
 }
 
@@ -118,9 +130,12 @@ fn flipped_bit_before_a_good_batch_stops_recovery() {
     write(&s, &[2, 2], 1 << 20);
     let path = only_segment(&s);
     // A byte inside the first batch's payload.
-    s.edit(&path, |b| b[super::txn_log::SEGMENT_HEADER + 30] ^= 0x01).expect("edit");
+    s.edit(&path, |b| b[super::txn_log::SEGMENT_HEADER + 30] ^= 0x01)
+        .expect("edit");
     match zxids(&s) {
-        Err(LogError::Corrupt { offset, .. }) => assert_eq!(offset, super::txn_log::SEGMENT_HEADER as u64),
+        Err(LogError::Corrupt { offset, .. }) => {
+            assert_eq!(offset, super::txn_log::SEGMENT_HEADER as u64)
+        }
         other => panic!("expected corruption, got {other:?}"),
     }
 }
@@ -146,7 +161,11 @@ fn missing_segment_is_an_error() {
     names.sort_by_key(|n| super::txn_log::parse_segment_name(n));
     assert_eq!(names.len(), 3, "{names:?}");
     s.remove(&dir().join(&names[1])).expect("remove");
-    assert!(matches!(zxids(&s), Err(LogError::Gap { from: 4, to: 6, .. })), "{:?}", zxids(&s));
+    assert!(
+        matches!(zxids(&s), Err(LogError::Gap { from: 4, to: 6, .. })),
+        "{:?}",
+        zxids(&s)
+    );
 }
 
 #[test]
@@ -157,13 +176,15 @@ fn crash_keeps_exactly_the_synced_batches() {
     let path = only_segment(&s);
     let end = data_end(&s.read(&path).expect("read"));
     let mut f = s.open(&path).expect("open");
-    f.write_at(end as u64, &super::txn_log::encode_batch(&[txn(3)])).expect("write");
+    f.write_at(end as u64, &super::txn_log::encode_batch(&[txn(3)]))
+        .expect("write");
     assert_eq!(zxids(&s).expect("reads"), vec![1, 2, 3]);
     s.crash();
     assert_eq!(zxids(&s).expect("reads"), vec![1, 2]);
     // The writer resumes after what survived.
     let segs = read_log(&s, &dir()).expect("reads");
-    let mut w = LogWriter::open(Arc::new(s.clone()), &dir(), segs.last(), 4096, 1 << 20).expect("open");
+    let mut w =
+        LogWriter::open(Arc::new(s.clone()), &dir(), segs.last(), 4096, 1 << 20).expect("open");
     w.append(&[txn(3)]).expect("append");
     assert_eq!(zxids(&s).expect("reads"), vec![1, 2, 3]);
 }

@@ -26,7 +26,9 @@ impl Core {
             self.overlay.applied(zxid);
             if let Some(snapshotter) = self.snapshotter.as_mut() {
                 let sessions = &self.sessions;
-                snapshotter.applied(&self.tree, || sessions.iter().map(|s| (s.id, s.timeout_ms)).collect());
+                snapshotter.applied(&self.tree, || {
+                    sessions.iter().map(|s| (s.id, s.timeout_ms)).collect()
+                });
             }
             self.fire(&changes, zxid);
             self.finish(inflight, &txn, result).await;

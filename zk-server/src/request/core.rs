@@ -17,8 +17,8 @@ use super::conn::{Conn, ConnId, ConnStats, Outbound, Outbox, Queued};
 use super::overlay::Overlay;
 use super::prep::{self, PrepCtx, PrepView, Rejected};
 use crate::admin::ServerStats;
-use crate::log::LogEvent;
 use crate::config::Config;
+use crate::log::LogEvent;
 use crate::persist::purge::purge;
 use crate::persist::{FileStorage, Snapshotter};
 use crate::session::SessionTable;
@@ -396,7 +396,10 @@ impl Core {
     /// so they fail (SystemError) and are forgotten; later writes are
     /// refused; reads go on.
     async fn on_log_failed(&mut self, reason: String) {
-        tracing::error!(reason, "storage failed: refusing writes from now on, serving reads");
+        tracing::error!(
+            reason,
+            "storage failed: refusing writes from now on, serving reads"
+        );
         self.write_failure = Some(reason);
         self.overlay = Overlay::default();
         let zxid = self.tree.last_zxid();
@@ -459,7 +462,12 @@ impl Core {
         self.last_purge = now;
         let c = self.config.clone();
         tokio::task::spawn_blocking(move || {
-            match purge(&FileStorage, &c.data_dir, &c.data_log_dir, c.snap_retain_count) {
+            match purge(
+                &FileStorage,
+                &c.data_dir,
+                &c.data_log_dir,
+                c.snap_retain_count,
+            ) {
                 Ok(deleted) => tracing::info!(files = deleted.len(), "autopurge done"),
                 Err(e) => tracing::warn!(error = %e, "autopurge failed"),
             }

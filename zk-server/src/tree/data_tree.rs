@@ -210,7 +210,10 @@ impl DataTree {
                     tree.ttls.insert(path.clone());
                 }
                 NodeKind::Ephemeral(session) => {
-                    tree.ephemerals.entry(session).or_default().insert(path.clone());
+                    tree.ephemerals
+                        .entry(session)
+                        .or_default()
+                        .insert(path.clone());
                 }
                 NodeKind::Persistent => {}
             }
