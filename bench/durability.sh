@@ -61,6 +61,7 @@ if [ -x "$apache" ]; then
   apid=$(cat /tmp/zkbase/durability/node1/pid)
   steps apache "$port" "$apid"
   "$apache" kill9 /tmp/zkbase/durability 1 >&2
+  while kill -0 "$apid" 2>/dev/null; do sleep 0.1; done
   "$apache" startnode /tmp/zkbase/durability 1 >&2
   t0=$(cat /tmp/zkbase/durability/node1/started_ms)
   ok=$("$zkbench" --servers "127.0.0.1:$port" probe --timeout 300 | sed -n 's/.*"ok_unix_ms":\([0-9]*\).*/\1/p')

@@ -12,7 +12,7 @@ use zk_proto::txn::TxnBody;
 
 use super::snapshot::{Snapshot, list_snapshots, read_snapshot};
 use super::storage::Storage;
-use super::txn_log::{LogError, LogWriter, read_log};
+use super::txn_log::{LogError, LogWriter, read_log_from};
 use super::{LogOptions, version_dir};
 use crate::tree::DataTree;
 
@@ -40,7 +40,7 @@ pub fn recover(
     };
     let snapshot_zxid = tree.last_zxid();
     let dir = version_dir(log_dir);
-    let segments = read_log(storage.as_ref(), &dir)?;
+    let segments = read_log_from(storage.as_ref(), &dir, snapshot_zxid + 1)?;
     let mut replayed = 0;
     for seg in &segments {
         for txn in &seg.txns {

@@ -30,6 +30,8 @@ pub const SNAPSHOT_MAGIC: &[u8; 4] = b"ZKRS";
 pub const SNAPSHOT_VERSION: u32 = 1;
 /// Bytes buffered before each write to the file.
 const CHUNK: usize = 1 << 20;
+/// Bytes written between syncs of a snapshot being written.
+const SYNC_EVERY: usize = 8 << 20;
 
 pub fn snapshot_name(zxid: i64) -> String {
     format!("snapshot.{zxid:x}")
@@ -92,12 +94,20 @@ pub fn write_snapshot(storage: &dyn Storage, dir: &Path, snap: &Snapshot) -> io:
     let mut offset = 0u64;
     let mut crc = 0u32;
     let mut buf = BytesMut::with_capacity(CHUNK + 4096);
+    let mut unsynced = 0usize;
     let mut flush =
         |buf: &mut BytesMut, file: &mut Box<dyn super::StorageFile>| -> io::Result<()> {
             crc = crc32c::crc32c_append(crc, buf);
             file.write_at(offset, buf)?;
             offset += buf.len() as u64;
+            unsynced += buf.len();
             buf.clear();
+            // Write back as we go: one big flush at the end would stall the
+            // log's fsync behind hundreds of MB of dirty pages (write p999).
+            if unsynced >= SYNC_EVERY {
+                file.sync()?;
+                unsynced = 0;
+            }
             Ok(())
         };
     buf.extend_from_slice(SNAPSHOT_MAGIC);

@@ -315,12 +315,29 @@ impl LogWriter {
 /// zxids across files (a gap is a missing segment), a torn tail only at
 /// the very end.
 pub fn read_log(storage: &dyn Storage, dir: &Path) -> Result<Vec<Segment>, LogError> {
+    read_log_from(storage, dir, 0)
+}
+
+/// Like [`read_log`], skipping the segments that hold only txns before
+/// `from_zxid` (those a snapshot already has): recovery reads the tail,
+/// not the whole history.
+pub fn read_log_from(
+    storage: &dyn Storage,
+    dir: &Path,
+    from_zxid: i64,
+) -> Result<Vec<Segment>, LogError> {
     let mut names: Vec<(i64, String)> = storage
         .list(dir)?
         .into_iter()
         .filter_map(|n| parse_segment_name(&n).map(|z| (z, n)))
         .collect();
     names.sort();
+    // The last segment starting at or before from_zxid holds it.
+    let skip = names
+        .iter()
+        .rposition(|(z, _)| *z <= from_zxid)
+        .unwrap_or(0);
+    names.drain(..skip);
     let mut out: Vec<Segment> = Vec::with_capacity(names.len());
     let count = names.len();
     for (i, (first_zxid, name)) in names.into_iter().enumerate() {
