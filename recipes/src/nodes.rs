@@ -152,10 +152,15 @@ pub fn sort_key(name: &str) -> &str {
 
 /// Children of `dir` whose name contains one of `names`, in sequence order.
 pub async fn sorted_children(client: &Client, dir: &str, names: &[&str]) -> Result<Vec<String>> {
-    let (mut children, _) = retry(|| client.get_children(dir)).await?;
+    let (children, _) = retry(|| client.get_children(dir)).await?;
+    Ok(siblings(children, names))
+}
+
+/// The children whose name contains one of `names`, in sequence order.
+pub fn siblings(mut children: Vec<String>, names: &[&str]) -> Vec<String> {
     children.retain(|c| names.iter().any(|n| c.contains(n)));
     children.sort_by(|a, b| sort_key(a).cmp(sort_key(b)));
-    Ok(children)
+    children
 }
 
 /// The last path component.
@@ -178,6 +183,15 @@ pub async fn wait_for_delete(
     if stat.is_none() {
         return Ok(true);
     }
+    fired_before(watcher, deadline).await
+}
+
+/// Waits for a watch to fire (true) or the deadline (false); the end of
+/// the session is `SessionLost`.
+pub(crate) async fn fired_before(
+    watcher: zk_client::OneshotWatcher,
+    deadline: Option<Instant>,
+) -> Result<bool> {
     let until = async {
         match deadline {
             Some(d) => tokio::time::sleep_until(d).await,

@@ -115,31 +115,15 @@ async fn wait_for_change(
     seen: &[String],
     deadline: Option<Instant>,
 ) -> Result<bool> {
-    let (mut now, _, watcher) = match client.get_children_and_watch(dir).await {
+    let (now, _, watcher) = match client.get_children_and_watch(dir).await {
         Ok(found) => found,
         Err(e) if e.is_retryable() => return Ok(true),
         Err(e) => return Err(e.into()),
     };
-    now.retain(|c| names.iter().any(|n| c.contains(n)));
-    now.sort_by(|a, b| nodes::sort_key(a).cmp(nodes::sort_key(b)));
-    if now != seen {
+    if nodes::siblings(now, names) != seen {
         return Ok(true);
     }
-    let until = async {
-        match deadline {
-            Some(d) => tokio::time::sleep_until(d).await,
-            None => std::future::pending().await,
-        }
-    };
-    tokio::select! {
-        ev = watcher => {
-            if matches!(ev.state, zk_client::KeeperState::Expired | zk_client::KeeperState::Closed) {
-                return Err(Error::SessionLost);
-            }
-            Ok(true)
-        }
-        () = until => Ok(false),
-    }
+    nodes::fired_before(watcher, deadline).await
 }
 
 /// Deletes a held node, retrying connection losses (a repeat delete that
