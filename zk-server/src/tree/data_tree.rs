@@ -202,27 +202,33 @@ impl DataTree {
             {
                 parent_node.children.insert(base_name(&path).to_owned());
             }
-            match node.kind() {
-                NodeKind::Container => {
-                    tree.containers.insert(path.clone());
-                }
-                NodeKind::Ttl(_) => {
-                    tree.ttls.insert(path.clone());
-                }
-                NodeKind::Ephemeral(session) => {
-                    tree.ephemerals
-                        .entry(session)
-                        .or_default()
-                        .insert(path.clone());
-                }
-                NodeKind::Persistent => {}
-            }
+            tree.index(&path, node.kind());
             if let Some((target, quota::LIMIT_NODE)) = quota::quota_target(&path) {
                 tree.quota_targets.insert(target.to_owned());
             }
             tree.nodes.insert(path, node);
         }
         tree
+    }
+
+    /// Adds a node to the index of its kind (containers, TTL nodes, a
+    /// session's ephemerals).
+    fn index(&mut self, path: &str, kind: NodeKind) {
+        match kind {
+            NodeKind::Container => {
+                self.containers.insert(path.to_owned());
+            }
+            NodeKind::Ttl(_) => {
+                self.ttls.insert(path.to_owned());
+            }
+            NodeKind::Ephemeral(session) => {
+                self.ephemerals
+                    .entry(session)
+                    .or_default()
+                    .insert(path.to_owned());
+            }
+            NodeKind::Persistent => {}
+        }
     }
 
     /// Applies one committed txn.
@@ -341,21 +347,7 @@ impl DataTree {
         let bytes = node.data_len() as i64;
         let node_acl = node.acl.clone();
         self.nodes.insert(path.to_owned(), node);
-        match NodeKind::from_owner(owner) {
-            NodeKind::Container => {
-                self.containers.insert(path.to_owned());
-            }
-            NodeKind::Ttl(_) => {
-                self.ttls.insert(path.to_owned());
-            }
-            NodeKind::Ephemeral(session) => {
-                self.ephemerals
-                    .entry(session)
-                    .or_default()
-                    .insert(path.to_owned());
-            }
-            NodeKind::Persistent => {}
-        }
+        self.index(path, NodeKind::from_owner(owner));
         if let Some((target, leaf)) = quota::quota_target(path) {
             let target = target.to_owned();
             if leaf == quota::LIMIT_NODE {
