@@ -56,8 +56,21 @@ async fn populate(dir: &Path) {
             .await
             .expect("create");
     }
-    // Let the last background snapshot finish before stopping.
-    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    // A snapshot still being written in the background is a `.tmp` file:
+    // wait until none is, so the files below are complete.
+    let v2 = dir.join("version-2");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    while std::fs::read_dir(&v2)
+        .expect("dir")
+        .filter_map(Result::ok)
+        .any(|e| e.file_name().to_string_lossy().ends_with(".tmp"))
+    {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "a snapshot never finished"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+    }
     server.shutdown().await;
 }
 

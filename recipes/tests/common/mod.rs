@@ -12,14 +12,11 @@
 #![allow(dead_code)]
 
 use std::future::Future;
-use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::task::{AbortHandle, JoinHandle};
+use tokio::task::JoinHandle;
 use zk_client::{Client, ClientBuilder, CreateOptions, SessionState};
 use zk_recipes::Framework;
 
@@ -263,120 +260,7 @@ pub async fn wait_generation(fw: &Framework, generation: u64) -> Client {
     fw.client()
 }
 
-/// A TCP proxy that can be cut: every connection through it is dropped and
-/// new ones are accepted and closed at once until it is restored. Dropping
-/// it stops it and its connections.
-pub struct Proxy {
-    addr: SocketAddr,
-    state: Arc<ProxyState>,
-    accept: JoinHandle<()>,
-}
-
-struct ProxyState {
-    target: String,
-    cut: AtomicBool,
-    conns: Mutex<Vec<AbortHandle>>,
-    accepted: AtomicUsize,
-}
-
-impl Proxy {
-    pub async fn start(target: &str) -> Proxy {
-        let listener = TcpListener::bind("127.0.0.1:0").await.expect("proxy bind");
-        let addr = listener.local_addr().expect("proxy addr");
-        let state = Arc::new(ProxyState {
-            target: target.to_owned(),
-            cut: AtomicBool::new(false),
-            conns: Mutex::new(Vec::new()),
-            accepted: AtomicUsize::new(0),
-        });
-        let accept = tokio::spawn(accept_loop(listener, state.clone()));
-        Proxy {
-            addr,
-            state,
-            accept,
-        }
-    }
-
-    pub fn addr(&self) -> SocketAddr {
-        self.addr
-    }
-
-    /// Drops every connection and refuses new ones (accepts and closes
-    /// them) until [`Proxy::restore`].
-    pub fn cut(&self) {
-        self.state.cut.store(true, Ordering::SeqCst);
-        for conn in self.state.conns.lock().expect("lock").drain(..) {
-            conn.abort();
-        }
-    }
-
-    /// Forwards again.
-    pub fn restore(&self) {
-        self.state.cut.store(false, Ordering::SeqCst);
-    }
-
-    /// How many connections were forwarded so far.
-    pub fn connections(&self) -> usize {
-        self.state.accepted.load(Ordering::SeqCst)
-    }
-}
-
-impl Drop for Proxy {
-    fn drop(&mut self) {
-        self.accept.abort();
-        for conn in self.state.conns.lock().expect("lock").drain(..) {
-            conn.abort();
-        }
-    }
-}
-
-async fn accept_loop(listener: TcpListener, state: Arc<ProxyState>) {
-    loop {
-        let Ok((client, _)) = listener.accept().await else {
-            continue;
-        };
-        if state.cut.load(Ordering::SeqCst) {
-            drop(client);
-            continue;
-        }
-        let Ok(server) = TcpStream::connect(&state.target).await else {
-            continue;
-        };
-        let _ = (client.set_nodelay(true), server.set_nodelay(true));
-        state.accepted.fetch_add(1, Ordering::SeqCst);
-        let (cr, cw) = client.into_split();
-        let (sr, sw) = server.into_split();
-        let task = tokio::spawn(async move {
-            tokio::select! {
-                () = pump(cr, sw) => {}
-                () = pump(sr, cw) => {}
-            }
-        });
-        let mut conns = state.conns.lock().expect("lock");
-        conns.retain(|c| !c.is_finished());
-        conns.push(task.abort_handle());
-        // A cut that raced with this accept drops this connection too.
-        if state.cut.load(Ordering::SeqCst) {
-            for conn in conns.drain(..) {
-                conn.abort();
-            }
-        }
-    }
-}
-
-/// Copies one direction until either side closes.
-async fn pump(mut from: tokio::net::tcp::OwnedReadHalf, mut to: tokio::net::tcp::OwnedWriteHalf) {
-    let mut buf = vec![0u8; 64 * 1024];
-    loop {
-        let n = match from.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
-        };
-        if to.write_all(&buf[..n]).await.is_err() {
-            return;
-        }
-    }
-}
+pub use zk_testkit::Proxy;
 
 /// Ends the session of `client` (which reaches the server through `proxy`)
 /// at once, as Curator's test `KillSession` does: cuts the proxy so the
