@@ -28,7 +28,7 @@ pub mod naming;
 pub mod nodes;
 pub mod queue;
 pub mod retry;
-pub mod session;
+mod session;
 
 pub use barrier::{DistributedBarrier, DistributedDoubleBarrier};
 pub use cache::{CacheEvent, ChildrenCache, NodeCache, NodeData, TreeCache};

@@ -192,12 +192,6 @@ pub(crate) async fn fired_before(
     watcher: zk_client::OneshotWatcher,
     deadline: Option<Instant>,
 ) -> Result<bool> {
-    let until = async {
-        match deadline {
-            Some(d) => tokio::time::sleep_until(d).await,
-            None => std::future::pending().await,
-        }
-    };
     tokio::select! {
         ev = watcher => {
             if matches!(ev.state, zk_client::KeeperState::Expired | zk_client::KeeperState::Closed) {
@@ -205,7 +199,7 @@ pub(crate) async fn fired_before(
             }
             Ok(true)
         }
-        () = until => Ok(false),
+        () = crate::session::until(deadline) => Ok(false),
     }
 }
 

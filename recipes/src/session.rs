@@ -27,17 +27,10 @@ use crate::retry::MAX_TRIES;
 /// failed (no new session will come). A framework made with
 /// [`Framework::from_client`] never makes a new session: after its expiry
 /// this waits until the deadline (or for ever).
-///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
-/// use std::time::Duration;
-/// let deadline = tokio::time::Instant::now() + Duration::from_secs(5);
-/// if let Some(client) = zk_recipes::session::live_client(&fw, Some(deadline)).await? {
-///     client.sync("/").await?;
-/// }
-/// # Ok(()) }
-/// ```
-pub async fn live_client(fw: &Framework, deadline: Option<Instant>) -> Result<Option<Client>> {
+pub(crate) async fn live_client(
+    fw: &Framework,
+    deadline: Option<Instant>,
+) -> Result<Option<Client>> {
     let mut sessions = fw.sessions();
     loop {
         let client = sessions.borrow_and_update().client.clone();
@@ -59,15 +52,7 @@ pub async fn live_client(fw: &Framework, deadline: Option<Instant>) -> Result<Op
 }
 
 /// Sleeps until `deadline`; forever without one.
-///
-/// ```
-/// # async fn demo() {
-/// use std::time::Duration;
-/// let soon = tokio::time::Instant::now() + Duration::from_millis(1);
-/// zk_recipes::session::until(Some(soon)).await;
-/// # }
-/// ```
-pub async fn until(deadline: Option<Instant>) {
+pub(crate) async fn until(deadline: Option<Instant>) {
     match deadline {
         Some(d) => tokio::time::sleep_until(d).await,
         None => std::future::pending().await,
@@ -149,14 +134,7 @@ pub(crate) fn pauses() -> ExponentialBackoff {
 /// losses are retried a bounded number of times, so after one a node made
 /// by the lost attempt shows up as `NodeExists`: use it for names only
 /// this caller makes (a uuid) or check the node. Not for sequential modes.
-///
-/// ```no_run
-/// # async fn demo(client: zk_client::Client) -> Result<(), zk_recipes::Error> {
-/// use zk_client::CreateMode;
-/// zk_recipes::session::create_node(&client, "/app/flags/on", b"", CreateMode::Persistent).await?;
-/// # Ok(()) }
-/// ```
-pub async fn create_node(
+pub(crate) async fn create_node(
     client: &Client,
     path: &str,
     data: &[u8],
