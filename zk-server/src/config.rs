@@ -77,8 +77,13 @@ pub struct Config {
     pub extended_types: bool,
     /// How often empty containers and expired TTL nodes are reaped.
     pub container_check_ms: u64,
-    /// `server.N` lines, kept for the replicated mode.
+    /// `server.N` lines: with any, the server runs in an ensemble.
     pub servers: BTreeMap<u64, String>,
+    /// This server's id: the `myid` file in dataDir (read by `from_file`).
+    pub myid: Option<u64>,
+    /// `readonlymode.enabled`: cut off from the quorum, serve reads to
+    /// clients that allow read-only sessions.
+    pub read_only_mode: bool,
     /// Where the config came from, for `conf` and `status`.
     pub source: Option<PathBuf>,
 }
@@ -110,6 +115,8 @@ impl Default for Config {
             extended_types: false,
             container_check_ms: 60_000,
             servers: BTreeMap::new(),
+            myid: None,
+            read_only_mode: false,
             source: None,
         }
     }
@@ -124,7 +131,6 @@ const ACCEPTED: &[&str] = &[
     "globalOutstandingLimit",
     "standaloneEnabled",
     "reconfigEnabled",
-    "readonlymode.enabled",
     "electionAlg",
     "peerType",
     "syncEnabled",
@@ -168,6 +174,9 @@ impl Config {
         })?;
         let mut config = Config::parse(&text)?;
         config.source = Some(path.to_owned());
+        if !config.servers.is_empty() {
+            config.myid = Some(read_myid(&config.data_dir)?);
+        }
         Ok(config)
     }
 
@@ -223,6 +232,7 @@ impl Config {
                 }
                 "enforceQuota" => c.enforce_quota = boolean(key, value)?,
                 "extendedTypesEnabled" => c.extended_types = boolean(key, value)?,
+                "readonlymode.enabled" => c.read_only_mode = boolean(key, value)?,
                 "znode.container.checkIntervalMs" => c.container_check_ms = num(key, value)?,
                 k if k.starts_with("server.") => {
                     let id: u64 = num(key, &k["server.".len()..])?;
@@ -267,6 +277,16 @@ impl Config {
         let requested = u32::try_from(requested_ms).unwrap_or(0);
         requested.clamp(self.min_session_timeout_ms, self.max_session_timeout_ms)
     }
+}
+
+/// `dataDir/myid`: the server's number in the `server.N` lines.
+pub fn read_myid(data_dir: &Path) -> Result<u64, ConfigError> {
+    let path = data_dir.join("myid");
+    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+        path: path.clone(),
+        source,
+    })?;
+    num("myid", text.trim())
 }
 
 fn parse_int_maybe_hex(key: &str, value: &str) -> Result<usize, ConfigError> {

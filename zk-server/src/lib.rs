@@ -14,6 +14,7 @@ mod server;
 pub mod session;
 pub mod tools;
 pub mod tree;
+pub mod zab;
 
 pub use config::Config;
 pub use server::{Server, ServerError};

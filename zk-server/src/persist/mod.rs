@@ -6,6 +6,7 @@
 //! `dataDir/version-2/snapshot.<zxid>` (snapshots come with a later step).
 //! The byte format of a segment is described in `txn_log`.
 
+pub mod install;
 pub mod purge;
 mod recovery;
 pub mod snapshot;
@@ -21,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use zk_proto::txn::Txn;
 
-pub use recovery::{Recovered, recover};
+pub use recovery::{RecoverOptions, Recovered, recover, recover_with};
 pub use snapshotter::Snapshotter;
 pub use storage::{FileStorage, MemStorage, Storage, StorageFile};
 pub use txn_log::{LogError, LogWriter};

@@ -8,13 +8,14 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::sync::Arc;
 
-use zk_proto::txn::TxnBody;
+use zk_proto::txn::{Txn, TxnBody};
 
 use super::snapshot::{Snapshot, list_snapshots, read_snapshot};
 use super::storage::Storage;
 use super::txn_log::{LogError, LogWriter, read_log_from};
 use super::{LogOptions, version_dir};
 use crate::tree::DataTree;
+use crate::zab::zxid::follows;
 
 /// The state a restart starts from.
 #[derive(Debug)]
@@ -25,6 +26,19 @@ pub struct Recovered {
     pub writer: LogWriter,
     /// Txns replayed.
     pub replayed: usize,
+    /// The txns replayed, kept when asked: a leader syncs learners by DIFF
+    /// from them.
+    pub tail: Vec<Txn>,
+}
+
+/// What to recover.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RecoverOptions {
+    pub log: LogOptions,
+    /// Stop at this zxid (a learner told to TRUNC); None: everything.
+    pub upto: Option<i64>,
+    /// Keep the replayed txns in `Recovered::tail`.
+    pub keep_tail: bool,
 }
 
 pub fn recover(
@@ -33,8 +47,22 @@ pub fn recover(
     log_dir: &Path,
     opts: LogOptions,
 ) -> Result<Recovered, LogError> {
-    let (mut tree, mut sessions) = match newest_snapshot(storage.as_ref(), &version_dir(data_dir))?
-    {
+    let opts = RecoverOptions {
+        log: opts,
+        ..RecoverOptions::default()
+    };
+    recover_with(storage, data_dir, log_dir, opts)
+}
+
+pub fn recover_with(
+    storage: Arc<dyn Storage>,
+    data_dir: &Path,
+    log_dir: &Path,
+    opts: RecoverOptions,
+) -> Result<Recovered, LogError> {
+    let upto = opts.upto.unwrap_or(i64::MAX);
+    let newest = newest_snapshot(storage.as_ref(), &version_dir(data_dir), upto)?;
+    let (mut tree, mut sessions) = match newest {
         Some(snap) => (snap.tree, snap.sessions),
         None => (DataTree::new(), BTreeMap::new()),
     };
@@ -42,12 +70,16 @@ pub fn recover(
     let dir = version_dir(log_dir);
     let segments = read_log_from(storage.as_ref(), &dir, snapshot_zxid + 1)?;
     let mut replayed = 0;
+    let mut tail = Vec::new();
     for seg in &segments {
         for txn in &seg.txns {
             if txn.header.zxid <= tree.last_zxid() {
                 continue;
             }
-            if txn.header.zxid != tree.last_zxid() + 1 {
+            if txn.header.zxid > upto {
+                break;
+            }
+            if !follows(tree.last_zxid(), txn.header.zxid) {
                 // The txns between the snapshot and the log are in no file.
                 return Err(LogError::Gap {
                     path: seg.path.clone(),
@@ -66,14 +98,17 @@ pub fn recover(
             }
             tree.apply(txn);
             replayed += 1;
+            if opts.keep_tail {
+                tail.push(txn.clone());
+            }
         }
     }
     let writer = LogWriter::open(
         storage,
         &dir,
         segments.last(),
-        opts.prealloc_bytes,
-        opts.segment_max_bytes,
+        opts.log.prealloc_bytes,
+        opts.log.segment_max_bytes,
     )?;
     if replayed > 0 || snapshot_zxid > 0 {
         tracing::info!(
@@ -89,14 +124,22 @@ pub fn recover(
         sessions,
         writer,
         replayed,
+        tail,
     })
 }
 
 /// The newest snapshot that reads back whole; damaged ones are skipped with
 /// a warning (the log still has what they held, unless it was purged: then
 /// replay finds a gap and stops).
-fn newest_snapshot(storage: &dyn Storage, dir: &Path) -> Result<Option<Snapshot>, LogError> {
+fn newest_snapshot(
+    storage: &dyn Storage,
+    dir: &Path,
+    upto: i64,
+) -> Result<Option<Snapshot>, LogError> {
     for (zxid, path) in list_snapshots(storage, dir)? {
+        if zxid > upto {
+            continue;
+        }
         let bytes = bytes::Bytes::from(storage.read(&path)?);
         match read_snapshot(bytes) {
             Ok(snap) if snap.zxid == zxid => return Ok(Some(snap)),

@@ -1,0 +1,328 @@
+//! Leader election: the vote logic ([`fle`]) and the service that carries
+//! notifications between election ports. The service runs for the life of
+//! the server: while this server is settled it still answers servers that
+//! look for a leader, so a restarted server learns who leads.
+
+pub mod fle;
+mod wire;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use bytes::Bytes;
+use futures::{SinkExt, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot};
+use tokio::time::Instant;
+use tokio_util::codec::Framed;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use zk_proto::frame::FrameCodec;
+
+pub use fle::{Decision, Notification, PeerState, Vote};
+
+use super::ensemble::Ensemble;
+use fle::{Fle, Out};
+
+/// Resends start here and double while nothing is heard (`minNotificationInterval`).
+const RESEND_MIN: Duration = Duration::from_millis(200);
+/// … up to this (ZooKeeper's `maxNotificationInterval` is 60 s; our
+/// ensembles are small and a quick rejoin matters more).
+const RESEND_MAX: Duration = Duration::from_secs(2);
+/// Notifications queued per peer; older ones are dropped when it is slow
+/// (the next resend carries the current vote anyway).
+const PEER_QUEUE: usize = 16;
+const CONNECT_RETRY_MAX: Duration = Duration::from_secs(1);
+
+enum Cmd {
+    Elect {
+        own: Vote,
+        reply: oneshot::Sender<Decision>,
+    },
+}
+
+/// Asks the election service for a leader.
+#[derive(Debug, Clone)]
+pub struct Election {
+    cmd: mpsc::Sender<Cmd>,
+}
+
+impl std::fmt::Debug for Cmd {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Elect")
+    }
+}
+
+impl Election {
+    /// Starts the service on a bound election listener.
+    pub fn start(
+        ensemble: Ensemble,
+        listener: TcpListener,
+        shutdown: CancellationToken,
+        tasks: &TaskTracker,
+    ) -> Election {
+        let (cmd_tx, cmd_rx) = mpsc::channel(4);
+        let (in_tx, in_rx) = mpsc::channel(256);
+        let mut senders = BTreeMap::new();
+        for peer in ensemble.others() {
+            let (tx, rx) = mpsc::channel(PEER_QUEUE);
+            senders.insert(peer.sid, tx);
+            tasks.spawn(send_to_peer(peer.election_addr(), rx, shutdown.clone()));
+        }
+        tasks.spawn(accept(listener, in_tx, shutdown.clone(), tasks.clone()));
+        let service = Service {
+            ensemble,
+            senders,
+            state: State::Idle,
+            clock: 0,
+        };
+        tasks.spawn(service.run(cmd_rx, in_rx, shutdown));
+        Election { cmd: cmd_tx }
+    }
+
+    /// Looks for a leader, voting `own` first; returns once decided (or
+    /// never, if the service stopped: the caller's shutdown wins then).
+    pub async fn elect(&self, own: Vote) -> Option<Decision> {
+        let (reply, rx) = oneshot::channel();
+        self.cmd.send(Cmd::Elect { own, reply }).await.ok()?;
+        rx.await.ok()
+    }
+}
+
+enum State {
+    Idle,
+    Looking {
+        fle: Box<Fle>,
+        reply: Option<oneshot::Sender<Decision>>,
+        resend_at: Instant,
+        resend_every: Duration,
+    },
+    Settled(Decision),
+}
+
+struct Service {
+    ensemble: Ensemble,
+    senders: BTreeMap<u64, mpsc::Sender<Bytes>>,
+    state: State,
+    clock: u64,
+}
+
+impl Service {
+    async fn run(
+        mut self,
+        mut cmds: mpsc::Receiver<Cmd>,
+        mut inbound: mpsc::Receiver<Notification>,
+        shutdown: CancellationToken,
+    ) {
+        loop {
+            let wake = self.next_wake();
+            tokio::select! {
+                biased;
+                () = shutdown.cancelled() => return,
+                cmd = cmds.recv() => match cmd {
+                    Some(Cmd::Elect { own, reply }) => self.start_round(own, reply),
+                    None => return,
+                },
+                n = inbound.recv() => match n {
+                    Some(n) => self.on_notification(n),
+                    None => return,
+                },
+                () = tokio::time::sleep_until(wake) => self.on_timer(),
+            }
+        }
+    }
+
+    fn next_wake(&self) -> Instant {
+        match &self.state {
+            State::Looking { fle, resend_at, .. } => {
+                fle.finalize_at().map_or(*resend_at, |f| f.min(*resend_at))
+            }
+            _ => Instant::now() + Duration::from_secs(3600),
+        }
+    }
+
+    fn start_round(&mut self, own: Vote, reply: oneshot::Sender<Decision>) {
+        let (fle, out) = Fle::start(self.ensemble.clone(), own, self.clock);
+        self.clock = fle.logical_clock();
+        tracing::info!(
+            myid = self.ensemble.myid,
+            round = self.clock,
+            zxid = format_args!("{:#x}", own.zxid),
+            "looking for a leader"
+        );
+        self.send(out);
+        self.state = State::Looking {
+            fle: Box::new(fle),
+            reply: Some(reply),
+            resend_at: Instant::now() + RESEND_MIN,
+            resend_every: RESEND_MIN,
+        };
+    }
+
+    fn on_notification(&mut self, n: Notification) {
+        let now = Instant::now();
+        let (out, decision) = match &mut self.state {
+            State::Looking {
+                fle,
+                resend_at,
+                resend_every,
+                ..
+            } => {
+                *resend_every = RESEND_MIN;
+                *resend_at = now + RESEND_MIN;
+                fle.on_notification(n, now)
+            }
+            State::Settled(d) if n.state == PeerState::Looking => {
+                let answer = settled_notification(self.ensemble.myid, d);
+                (vec![Out::Reply(n.sid, answer)], None)
+            }
+            _ => (Vec::new(), None),
+        };
+        self.send(out);
+        if let Some(d) = decision {
+            self.settle(d);
+        }
+    }
+
+    fn on_timer(&mut self) {
+        let now = Instant::now();
+        let State::Looking {
+            fle,
+            resend_at,
+            resend_every,
+            ..
+        } = &mut self.state
+        else {
+            return;
+        };
+        if let Some(d) = fle.on_timer(now) {
+            self.settle(d);
+            return;
+        }
+        if *resend_at <= now {
+            // Nothing heard for a while: say it again, less often each time.
+            *resend_every = (*resend_every * 2).min(RESEND_MAX);
+            *resend_at = now + *resend_every;
+            let out = vec![Out::Broadcast(fle.notification())];
+            self.send(out);
+        }
+    }
+
+    fn settle(&mut self, d: Decision) {
+        self.clock = d.election_epoch;
+        tracing::info!(
+            myid = self.ensemble.myid,
+            leader = d.vote.leader,
+            state = ?d.state,
+            round = d.election_epoch,
+            "election decided"
+        );
+        if let State::Looking { reply, .. } = &mut self.state
+            && let Some(reply) = reply.take()
+        {
+            let _ = reply.send(d);
+        }
+        // Tell everyone: servers still looking settle faster.
+        let n = settled_notification(self.ensemble.myid, &d);
+        self.state = State::Settled(d);
+        self.send(vec![Out::Broadcast(n)]);
+    }
+
+    fn send(&self, out: Vec<Out>) {
+        for o in out {
+            let (targets, n): (Vec<u64>, Notification) = match o {
+                Out::Broadcast(n) => (self.senders.keys().copied().collect(), n),
+                Out::Reply(sid, n) => (vec![sid], n),
+            };
+            let bytes = wire::encode(&n);
+            for sid in targets {
+                if let Some(tx) = self.senders.get(&sid) {
+                    // Full: the peer is slow or away; the resend covers it.
+                    let _ = tx.try_send(bytes.clone());
+                }
+            }
+        }
+    }
+}
+
+fn settled_notification(myid: u64, d: &Decision) -> Notification {
+    Notification {
+        sid: myid,
+        state: d.state,
+        vote: d.vote,
+        election_epoch: d.election_epoch,
+    }
+}
+
+/// Keeps one outgoing connection to a peer's election port, reconnecting
+/// with backoff; what cannot be sent is dropped.
+async fn send_to_peer(addr: String, mut rx: mpsc::Receiver<Bytes>, shutdown: CancellationToken) {
+    let mut backoff = Duration::from_millis(50);
+    let mut conn: Option<Framed<TcpStream, FrameCodec>> = None;
+    loop {
+        let msg = tokio::select! {
+            biased;
+            () = shutdown.cancelled() => return,
+            msg = rx.recv() => match msg { Some(m) => m, None => return },
+        };
+        if conn.is_none() {
+            match TcpStream::connect(&addr).await {
+                Ok(s) => {
+                    let _ = s.set_nodelay(true);
+                    conn = Some(Framed::new(s, FrameCodec::new(wire::MAX)));
+                    backoff = Duration::from_millis(50);
+                }
+                Err(_) => {
+                    tokio::select! {
+                        () = shutdown.cancelled() => return,
+                        () = tokio::time::sleep(backoff) => {}
+                    }
+                    backoff = (backoff * 2).min(CONNECT_RETRY_MAX);
+                    continue;
+                }
+            }
+        }
+        if let Some(c) = conn.as_mut()
+            && c.send(msg).await.is_err()
+        {
+            conn = None;
+        }
+    }
+}
+
+async fn accept(
+    listener: TcpListener,
+    inbound: mpsc::Sender<Notification>,
+    shutdown: CancellationToken,
+    tasks: TaskTracker,
+) {
+    loop {
+        let accepted = tokio::select! {
+            biased;
+            () = shutdown.cancelled() => return,
+            a = listener.accept() => a,
+        };
+        let Ok((stream, _)) = accepted else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let inbound = inbound.clone();
+        let shutdown = shutdown.clone();
+        tasks.spawn(async move {
+            let mut frames = Framed::new(stream, FrameCodec::new(wire::MAX));
+            loop {
+                let frame = tokio::select! {
+                    biased;
+                    () = shutdown.cancelled() => return,
+                    f = frames.next() => f,
+                };
+                let Some(Ok(bytes)) = frame else { return };
+                // A frame that is not a notification ends the connection.
+                let Ok(n) = wire::decode(bytes) else { return };
+                if inbound.send(n).await.is_err() {
+                    return;
+                }
+            }
+        });
+    }
+}
