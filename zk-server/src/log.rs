@@ -65,6 +65,9 @@ pub enum LogEvent {
     /// Storage failed (disk full, fsync error): nothing from this batch on
     /// is durable, and nothing more will be.
     Failed(String),
+    /// A learner's oldest pending `sync` is answered: every txn the leader
+    /// proposed before it has been delivered.
+    Synced,
 }
 
 /// Runs the log stage until its input closes. After a storage failure it

@@ -17,7 +17,7 @@ use crate::net::{NetCtx, run_listener};
 use crate::persist::{
     FileStorage, FileTxnLog, LogError, Snapshotter, Storage, recover, version_dir,
 };
-use crate::request::Core;
+use crate::request::{Core, Downstream};
 use crate::tree::DataTree;
 
 /// Requests queued for the state task before connections wait.
@@ -36,6 +36,8 @@ pub enum ServerError {
         addr: SocketAddr,
         source: std::io::Error,
     },
+    #[error("cannot start the ensemble member: {0}")]
+    Ensemble(std::io::Error),
 }
 
 /// A running server. Dropping it does not stop it; call `shutdown`.
@@ -75,6 +77,19 @@ impl Server {
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
         let stats = Arc::new(ServerStats::default());
+        let listener = Arc::new(listener);
+        if !config.servers.is_empty() {
+            crate::zab::node::start(config, storage, stats, listener, shutdown.clone(), &tasks)
+                .await
+                .map_err(ServerError::Ensemble)?;
+            tasks.close();
+            tracing::info!(%addr, "ensemble member started");
+            return Ok(Server {
+                addr,
+                shutdown,
+                tasks,
+            });
+        }
         let (state_tx, state_rx) = mpsc::channel(STATE_QUEUE);
         let (log_tx, log_rx) = mpsc::channel(LOG_QUEUE);
         let (commit_tx, commit_rx) = mpsc::unbounded_channel();
@@ -111,7 +126,7 @@ impl Server {
         };
         let core = Core::new(
             config.clone(),
-            log_tx,
+            Downstream::Log(log_tx),
             stats.clone(),
             tree,
             &sessions,

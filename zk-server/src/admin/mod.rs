@@ -3,7 +3,7 @@
 mod stats;
 pub mod words;
 
-pub use stats::ServerStats;
+pub use stats::{Mode, ServerStats};
 
 /// The version clients see first in `srvr`, `stat`, `envi` and `mntr`.
 /// Clients gate features on it (3.9 has every op we serve), so it reads as

@@ -1,4 +1,4 @@
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU64, Ordering};
 
 use tokio::time::Instant;
 
@@ -16,6 +16,50 @@ pub struct ServerStats {
     /// Requests read and not yet answered, over all connections.
     pub outstanding: AtomicI64,
     pub connections: AtomicI64,
+    /// The server's role, a [`Mode`] as a number.
+    pub mode: AtomicU8,
+    /// Leader only: learners connected, those synced, syncs waiting.
+    pub followers: AtomicU64,
+    pub synced_followers: AtomicU64,
+    pub pending_syncs: AtomicU64,
+}
+
+/// What `srvr` reports as `Mode:` and `mntr` as `zk_server_state`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Mode {
+    Standalone = 0,
+    Leader = 1,
+    Follower = 2,
+    Observer = 3,
+    /// In an election, or between roles: not serving.
+    Looking = 4,
+    /// Cut off from the quorum, serving reads (`readonlymode.enabled`).
+    ReadOnly = 5,
+}
+
+impl Mode {
+    pub fn name(self) -> &'static str {
+        match self {
+            Mode::Standalone => "standalone",
+            Mode::Leader => "leader",
+            Mode::Follower => "follower",
+            Mode::Observer => "observer",
+            Mode::Looking => "looking",
+            Mode::ReadOnly => "read-only",
+        }
+    }
+
+    fn from_u8(n: u8) -> Mode {
+        match n {
+            1 => Mode::Leader,
+            2 => Mode::Follower,
+            3 => Mode::Observer,
+            4 => Mode::Looking,
+            5 => Mode::ReadOnly,
+            _ => Mode::Standalone,
+        }
+    }
 }
 
 impl Default for ServerStats {
@@ -30,11 +74,28 @@ impl Default for ServerStats {
             latency_count: AtomicU64::new(0),
             outstanding: AtomicI64::new(0),
             connections: AtomicI64::new(0),
+            mode: AtomicU8::new(Mode::Standalone as u8),
+            followers: AtomicU64::new(0),
+            synced_followers: AtomicU64::new(0),
+            pending_syncs: AtomicU64::new(0),
         }
     }
 }
 
 impl ServerStats {
+    pub fn mode(&self) -> Mode {
+        Mode::from_u8(self.mode.load(Ordering::Relaxed))
+    }
+
+    pub fn set_mode(&self, mode: Mode) {
+        self.mode.store(mode as u8, Ordering::Relaxed);
+        if mode != Mode::Leader {
+            for gauge in [&self.followers, &self.synced_followers, &self.pending_syncs] {
+                gauge.store(0, Ordering::Relaxed);
+            }
+        }
+    }
+
     pub fn record_latency(&self, ms: u64) {
         self.min_latency_ms.fetch_min(ms, Ordering::Relaxed);
         self.max_latency_ms.fetch_max(ms, Ordering::Relaxed);

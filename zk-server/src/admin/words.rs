@@ -141,12 +141,13 @@ impl Core {
         let _ = write!(
             out,
             "Latency min/avg/max: {min}/{avg}/{max}\nReceived: {}\nSent: {}\nConnections: {}\n\
-             Outstanding: {}\nZxid: 0x{:x}\nMode: standalone\nNode count: {}\n",
+             Outstanding: {}\nZxid: 0x{:x}\nMode: {}\nNode count: {}\n",
             s.received.load(Ordering::Relaxed),
             s.sent.load(Ordering::Relaxed),
             self.conns.len(),
             s.outstanding.load(Ordering::Relaxed).max(0),
             self.tree.last_zxid(),
+            s.mode().name(),
             self.tree.node_count(),
         );
     }
@@ -224,7 +225,7 @@ impl Core {
             "version",
             &format!("{VERSION}, built on 1970-01-01 00:00 UTC"),
         );
-        line("server_state", &"standalone");
+        line("server_state", &s.mode().name());
         line("avg_latency", &avg);
         line("max_latency", &max);
         line("min_latency", &min);
@@ -247,6 +248,16 @@ impl Core {
         line("min_proposal_size", &-1);
         line("open_file_descriptor_count", &open_fds());
         line("max_file_descriptor_count", &max_fds());
+        if s.mode() == super::Mode::Leader {
+            // Only a leader reports its learners, as ZooKeeper's mntr does.
+            line("learners", &s.followers.load(Ordering::Relaxed));
+            line("followers", &s.followers.load(Ordering::Relaxed));
+            line(
+                "synced_followers",
+                &s.synced_followers.load(Ordering::Relaxed),
+            );
+            line("pending_syncs", &s.pending_syncs.load(Ordering::Relaxed));
+        }
     }
 
     fn write_dump(&self, out: &mut String) {

@@ -70,7 +70,7 @@ impl NetCtx {
 
 /// Accepts connections until shutdown; each gets its own task, tracked so
 /// shutdown can wait for them.
-pub async fn run_listener(listener: TcpListener, ctx: Arc<NetCtx>, tasks: TaskTracker) {
+pub async fn run_listener(listener: Arc<TcpListener>, ctx: Arc<NetCtx>, tasks: TaskTracker) {
     let next_id = AtomicU64::new(1);
     loop {
         let accepted = tokio::select! {

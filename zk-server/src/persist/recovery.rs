@@ -26,6 +26,8 @@ pub struct Recovered {
     pub writer: LogWriter,
     /// Txns replayed.
     pub replayed: usize,
+    /// The zxid of the snapshot recovery started from (0: none).
+    pub snapshot_zxid: i64,
     /// The txns replayed, kept when asked: a leader syncs learners by DIFF
     /// from them.
     pub tail: Vec<Txn>,
@@ -124,6 +126,7 @@ pub fn recover_with(
         sessions,
         writer,
         replayed,
+        snapshot_zxid,
         tail,
     })
 }

@@ -16,12 +16,34 @@ impl Core {
     pub(super) async fn on_committed(&mut self, batch: Vec<Txn>) {
         for txn in batch {
             let zxid = txn.header.zxid;
-            let Some(inflight) = self.inflight.pop_front() else {
-                tracing::error!(zxid, "committed txn that nobody waits for");
-                continue;
+            let inflight = if self.is_learner() {
+                Inflight {
+                    zxid,
+                    origin: self.take_pending(&txn),
+                }
+            } else {
+                let Some(inflight) = self.inflight.pop_front() else {
+                    tracing::error!(zxid, "committed txn that nobody waits for");
+                    continue;
+                };
+                inflight
             };
             // The log stage returns txns in the order it got them.
             assert_eq!(inflight.zxid, zxid, "txns committed out of order");
+            // A replica must never apply out of zxid order (a diverged
+            // replica stops rather than serve a different history).
+            assert!(
+                crate::zab::zxid::follows(self.tree.last_zxid(), zxid),
+                "txn {zxid:#x} does not follow {:#x}",
+                self.tree.last_zxid()
+            );
+            if let TxnBody::CreateSession(t) = &txn.body
+                && self.sessions.get(txn.header.client_id).is_none()
+            {
+                // Created through another server: known here from now on.
+                self.sessions
+                    .insert(txn.header.client_id, t.timeout_ms.max(0) as u32, None);
+            }
             let (result, changes) = self.tree.apply(&txn);
             self.overlay.applied(zxid);
             if let Some(snapshotter) = self.snapshotter.as_mut() {
@@ -88,7 +110,7 @@ impl Core {
                 }
                 self.drain(conn).await;
             }
-            Origin::Internal => {}
+            Origin::Sync { .. } | Origin::Internal => {}
         }
         if let Some(conn) = session_conn
             && let Some(c) = self.conns.get(&conn)

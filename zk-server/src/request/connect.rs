@@ -41,6 +41,10 @@ impl Core {
             c.session_id = id;
             c.inflight_writes += 1;
             tracing::info!(session = format_args!("{id:#x}"), timeout_ms, "new session");
+            if self.is_learner() {
+                self.forward_create_session(conn, id, timeout_ms, req.read_only);
+                return;
+            }
             let zxid = self.next_zxid;
             self.submit(
                 TxnHeader {
@@ -79,6 +83,9 @@ impl Core {
             s.conn.replace(conn)
         });
         self.sessions.touch(id);
+        if self.is_learner() {
+            self.touched.insert(id);
+        }
         if let Some(c) = self.conns.get(&conn) {
             c.send(Outbound::Handshake(self.connect_response(
                 id,

@@ -1,7 +1,7 @@
 //! The state task: its state, its loop, and the order in which a
 //! connection's requests run.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
@@ -16,13 +16,17 @@ use zk_proto::{ErrorCode, OpCode};
 use super::conn::{Conn, ConnId, ConnStats, Outbound, Outbox, Queued};
 use super::overlay::Overlay;
 use super::prep::{self, PrepCtx, PrepView, Rejected};
+use super::replica::{Downstream, Pending};
 use crate::admin::ServerStats;
 use crate::config::Config;
 use crate::log::LogEvent;
 use crate::persist::purge::purge;
+use crate::persist::snapshot::Snapshot;
 use crate::persist::{FileStorage, Snapshotter};
 use crate::session::SessionTable;
 use crate::tree::{DataTree, WatchManager};
+use crate::zab::leader::LeaderInput;
+use crate::zab::message::Forward;
 
 /// What the state task is asked to do.
 #[derive(Debug)]
@@ -55,6 +59,15 @@ pub enum StateMsg {
         word: String,
         reply: oneshot::Sender<String>,
     },
+    /// A request learner `sid` forwarded (leader only).
+    Remote {
+        sid: u64,
+        forward: Forward,
+    },
+    /// The applied tree and sessions, for a learner's SNAP (leader only).
+    Snapshot {
+        reply: oneshot::Sender<Snapshot>,
+    },
 }
 
 /// Who waits for a txn in the pipeline.
@@ -69,7 +82,13 @@ pub(super) enum Origin {
         conn: ConnId,
         read_only: Option<bool>,
     },
-    /// Session expiry, the container and TTL reaper.
+    /// A learner's client `sync`, answered by the leader's SyncDone.
+    Sync {
+        conn: ConnId,
+        xid: i32,
+        path: String,
+    },
+    /// Session expiry, the container and TTL reaper, what learners forward.
     Internal,
 }
 
@@ -97,7 +116,11 @@ pub struct Core {
     pub(crate) overlay: Overlay,
     pub(super) inflight: VecDeque<Inflight>,
     pub(crate) next_zxid: i64,
-    log: mpsc::Sender<Txn>,
+    pub(super) downstream: Downstream,
+    /// A learner's requests waiting for the leader, in the order sent.
+    pub(super) pending: VecDeque<Pending>,
+    /// A learner's sessions with traffic since the last report.
+    pub(super) touched: BTreeSet<i64>,
     pub(crate) stats: Arc<ServerStats>,
     last_reap: Instant,
     /// Set once the log failed: writes are refused, reads go on.
@@ -114,14 +137,16 @@ impl Core {
     /// timeout ms) that recovery found; their timeouts run from now.
     pub fn new(
         config: Arc<Config>,
-        log: mpsc::Sender<Txn>,
+        downstream: Downstream,
         stats: Arc<ServerStats>,
         tree: DataTree,
         sessions: &BTreeMap<i64, u32>,
         snapshotter: Option<Snapshotter>,
     ) -> Core {
         let next_zxid = tree.last_zxid() + 1;
-        let mut table = SessionTable::new(0, now_ms(), config.tick_ms);
+        // Session ids carry the server id, so servers never hand out the same.
+        let server_id = config.myid.unwrap_or(0) as u8;
+        let mut table = SessionTable::new(server_id, now_ms(), config.tick_ms);
         for (id, timeout_ms) in sessions {
             table.insert(*id, *timeout_ms, None);
         }
@@ -134,13 +159,20 @@ impl Core {
             overlay: Overlay::default(),
             inflight: VecDeque::new(),
             next_zxid,
-            log,
+            downstream,
+            pending: VecDeque::new(),
+            touched: BTreeSet::new(),
             stats,
             last_reap: Instant::now(),
             snapshotter,
             write_failure: None,
             last_purge: Instant::now(),
         }
+    }
+
+    /// A new leader's first zxid: its epoch with counter 1.
+    pub fn start_epoch(&mut self, epoch: u32) {
+        self.next_zxid = crate::zab::zxid::make(epoch, 1);
     }
 
     /// Runs until shutdown, until every connection task and the listener are
@@ -161,6 +193,7 @@ impl Core {
                 event = committed.recv() => match event {
                     Some(LogEvent::Committed(batch)) => self.on_committed(batch).await,
                     Some(LogEvent::Failed(reason)) => self.on_log_failed(reason).await,
+                    Some(LogEvent::Synced) => self.on_synced().await,
                     None => {
                         tracing::error!("log stage stopped; the server stops");
                         break;
@@ -203,6 +236,10 @@ impl Core {
             StateMsg::Command { word, reply } => {
                 let _ = reply.send(self.four_letter_word(&word));
             }
+            StateMsg::Remote { sid, forward } => self.on_remote(sid, forward).await,
+            StateMsg::Snapshot { reply } => {
+                let _ = reply.send(self.snapshot());
+            }
         }
     }
 
@@ -212,6 +249,9 @@ impl Core {
         };
         if c.session_id != 0 {
             self.sessions.touch(c.session_id);
+            if matches!(self.downstream, Downstream::Learner(_)) {
+                self.touched.insert(c.session_id);
+            }
         }
         if c.must_wait(&req) {
             c.queue.push_back(Queued::Request { xid, req });
@@ -228,6 +268,8 @@ impl Core {
             {
                 c.emit_all([out]);
             }
+        } else if let (true, Request::Sync(r)) = (self.is_learner(), &req) {
+            self.forward_sync(conn, xid, r.path.clone());
         } else {
             self.read(conn, xid, req);
         }
@@ -282,6 +324,15 @@ impl Core {
             Request::Multi(ops) => Shape::Multi(ops.iter().map(Request::op_code).collect()),
             other => Shape::Op(other.op_code()),
         };
+        if self.is_learner() {
+            if matches!(req, Request::CloseSession)
+                && let Some(s) = self.sessions.get_mut(session_id)
+            {
+                s.closing = true;
+            }
+            self.forward_write(conn, xid, req, shape);
+            return Ok(());
+        }
         let zxid = self.next_zxid;
         let time_ms = now_ms();
         let ctx = PrepCtx {
@@ -348,7 +399,16 @@ impl Core {
         self.inflight.push_back(Inflight { zxid, origin });
         // Bounded: when the log stage is behind, the state task waits here
         // and stops taking requests (backpressure, not memory growth).
-        if self.log.send(Txn { header, body }).await.is_err() {
+        let txn = Txn { header, body };
+        let sent = match &self.downstream {
+            Downstream::Log(tx) => tx.send(txn).await.is_ok(),
+            Downstream::Leader(tx) => tx.send(LeaderInput::Propose(txn)).await.is_ok(),
+            Downstream::Learner(_) => {
+                debug_assert!(false, "a learner prepares no txns");
+                false
+            }
+        };
+        if !sent {
             tracing::error!(zxid, "log stage is gone; write not persisted");
         }
     }
@@ -404,9 +464,17 @@ impl Core {
         self.overlay = Overlay::default();
         let zxid = self.tree.last_zxid();
         let mut touched = Vec::new();
-        for inflight in std::mem::take(&mut self.inflight) {
-            match inflight.origin {
-                Origin::Client { conn, xid, .. } => {
+        let origins = std::mem::take(&mut self.inflight)
+            .into_iter()
+            .map(|i| i.origin)
+            .chain(
+                std::mem::take(&mut self.pending)
+                    .into_iter()
+                    .map(|p| p.origin),
+            );
+        for origin in origins {
+            match origin {
+                Origin::Client { conn, xid, .. } | Origin::Sync { conn, xid, .. } => {
                     if let Some(c) = self.conns.get_mut(&conn) {
                         c.inflight_writes -= 1;
                         let header = ReplyHeader {
@@ -438,6 +506,12 @@ impl Core {
 
     async fn on_tick(&mut self) {
         let now = Instant::now();
+        if self.is_learner() {
+            // The leader expires sessions and reaps nodes; a learner reports.
+            self.report_touched();
+            self.autopurge(now);
+            return;
+        }
         if self.write_failure.is_none() {
             for session in self.sessions.expired(now) {
                 self.expire(session).await;

@@ -21,6 +21,8 @@ pub mod ops;
 mod overlay;
 pub mod prep;
 mod read;
+mod replica;
 
 pub use conn::{ConnId, ConnStats, Outbound, Outbox};
 pub use core::{Core, StateMsg};
+pub use replica::Downstream;

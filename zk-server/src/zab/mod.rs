@@ -26,5 +26,8 @@
 pub mod election;
 pub mod ensemble;
 pub mod epoch;
+pub mod leader;
+mod learner;
 pub mod message;
+pub mod node;
 pub mod zxid;

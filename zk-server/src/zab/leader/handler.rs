@@ -1,0 +1,273 @@
+//! One learner's connection on the leader (ZooKeeper's `LearnerHandler`):
+//! discovery, then the sync the broadcast stage queues, then its acks and
+//! forwarded requests. A writer task drains the learner's outbox.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures::stream::SplitStream;
+use futures::{SinkExt, StreamExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::{mpsc, oneshot, watch};
+use tokio_util::codec::Framed;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+use zk_proto::frame::FrameCodec;
+
+use super::broadcast::{Event, From, Joined};
+use super::{Discovery, Running};
+use crate::persist::install::snapshot_bytes;
+use crate::request::StateMsg;
+use crate::zab::ensemble::Ensemble;
+use crate::zab::message::{PEER_FRAME_MAX, PeerMsg};
+
+/// Messages queued for one learner; a learner this far behind is dropped.
+const OUTBOX: usize = 200_000;
+
+/// Most messages written before a flush.
+const FLUSH_EVERY: usize = 1024;
+
+type Frames = Framed<TcpStream, FrameCodec>;
+
+#[derive(Debug)]
+pub(super) struct HandlerCtx {
+    pub ensemble: Ensemble,
+    pub discovery: mpsc::Sender<Discovery>,
+    pub running: watch::Receiver<Option<Arc<Running>>>,
+    pub init_timeout: Duration,
+    pub sync_timeout: Duration,
+    pub token: CancellationToken,
+}
+
+pub(super) async fn accept(listener: TcpListener, ctx: Arc<HandlerCtx>, tasks: TaskTracker) {
+    loop {
+        let accepted = tokio::select! {
+            biased;
+            () = ctx.token.cancelled() => return,
+            a = listener.accept() => a,
+        };
+        let Ok((stream, peer)) = accepted else {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+            continue;
+        };
+        let _ = stream.set_nodelay(true);
+        let ctx = ctx.clone();
+        let inner = tasks.clone();
+        tasks.spawn(async move {
+            if let Err(e) = handle(stream, &ctx, &inner).await {
+                tracing::info!(%peer, reason = %e, "learner connection ended");
+            }
+        });
+    }
+}
+
+async fn read(frames: &mut Frames, within: Duration) -> Result<PeerMsg, String> {
+    match tokio::time::timeout(within, frames.next()).await {
+        Err(_) => Err("learner silent".into()),
+        Ok(None) => Err("learner closed the connection".into()),
+        Ok(Some(Err(e))) => Err(e.to_string()),
+        Ok(Some(Ok(bytes))) => PeerMsg::decode(bytes).map_err(|e| e.to_string()),
+    }
+}
+
+async fn handle(stream: TcpStream, ctx: &HandlerCtx, tasks: &TaskTracker) -> Result<(), String> {
+    let mut frames = Framed::new(stream, FrameCodec::new(PEER_FRAME_MAX));
+    let PeerMsg::LearnerInfo {
+        sid,
+        accepted_epoch,
+        last_zxid: _,
+        observer,
+    } = read(&mut frames, ctx.init_timeout).await?
+    else {
+        return Err("expected LearnerInfo".into());
+    };
+    match ctx.ensemble.peers.get(&sid) {
+        Some(p) if p.observer == observer && sid != ctx.ensemble.myid => {}
+        _ => return Err(format!("server {sid} is not a learner of this ensemble")),
+    }
+    let (reply, epoch) = oneshot::channel();
+    let info = Discovery::Info {
+        sid,
+        accepted_epoch,
+        reply,
+    };
+    ctx.discovery
+        .send(info)
+        .await
+        .map_err(|_| "discovery over")?;
+    let epoch = epoch.await.map_err(|_| "no new epoch")?;
+    send(&mut frames, &PeerMsg::LeaderInfo { epoch }).await?;
+    let PeerMsg::AckEpoch {
+        current_epoch,
+        last_zxid,
+    } = read(&mut frames, ctx.init_timeout).await?
+    else {
+        return Err("expected AckEpoch".into());
+    };
+    let (reply, acked) = oneshot::channel();
+    let ack = Discovery::AckEpoch {
+        sid,
+        current_epoch,
+        last_zxid,
+        reply,
+    };
+    ctx.discovery
+        .send(ack)
+        .await
+        .map_err(|_| "discovery over")?;
+    acked.await.map_err(|_| "epoch not established")?;
+    let running = wait_running(ctx).await?;
+
+    let (sink, stream) = frames.split();
+    let (outbox, rx) = mpsc::channel(OUTBOX);
+    tasks.spawn(write_outbox(sink, rx, ctx.token.clone()));
+    join(sid, observer, last_zxid, outbox, &running).await?;
+    let result = serve(sid, stream, ctx, &running).await;
+    let _ = running.events.send(Event::Gone { sid }).await;
+    result
+}
+
+async fn wait_running(ctx: &HandlerCtx) -> Result<Arc<Running>, String> {
+    let mut running = ctx.running.clone();
+    let r = running
+        .wait_for(Option::is_some)
+        .await
+        .map_err(|_| "leader stopped")?;
+    r.clone().ok_or_else(|| "leader stopped".into())
+}
+
+/// Asks the broadcast stage to sync the learner; a SNAP first when its
+/// history is too old for a DIFF.
+async fn join(
+    sid: u64,
+    observer: bool,
+    last_zxid: i64,
+    outbox: mpsc::Sender<PeerMsg>,
+    running: &Running,
+) -> Result<(), String> {
+    let ask = |from| {
+        let (reply, rx) = oneshot::channel();
+        let event = Event::Join {
+            sid,
+            observer,
+            from,
+            outbox: outbox.clone(),
+            reply,
+        };
+        (event, rx)
+    };
+    let (event, rx) = ask(From::Zxid(last_zxid));
+    running
+        .events
+        .send(event)
+        .await
+        .map_err(|_| "leader stopped")?;
+    if rx.await.map_err(|_| "leader stopped")? == Joined::Synced {
+        return Ok(());
+    }
+    let (reply, snap) = oneshot::channel();
+    running
+        .state
+        .send(StateMsg::Snapshot { reply })
+        .await
+        .map_err(|_| "leader stopped")?;
+    let snap = snap.await.map_err(|_| "leader stopped")?;
+    let zxid = snap.zxid;
+    let bytes = tokio::task::spawn_blocking(move || snapshot_bytes(&snap))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    tracing::info!(
+        sid,
+        zxid = format_args!("{zxid:#x}"),
+        bytes = bytes.len(),
+        "sending SNAP"
+    );
+    outbox
+        .send(PeerMsg::Snap(bytes))
+        .await
+        .map_err(|_| "learner gone")?;
+    let (event, rx) = ask(From::Snapshot(zxid));
+    running
+        .events
+        .send(event)
+        .await
+        .map_err(|_| "leader stopped")?;
+    match rx.await.map_err(|_| "leader stopped")? {
+        Joined::Synced => Ok(()),
+        Joined::NeedSnap => Err("history moved past the snapshot; learner retries".into()),
+    }
+}
+
+/// Reads acks, pings and forwarded requests until the learner goes.
+async fn serve(
+    sid: u64,
+    mut stream: SplitStream<Frames>,
+    ctx: &HandlerCtx,
+    running: &Running,
+) -> Result<(), String> {
+    loop {
+        let next = tokio::select! {
+            biased;
+            () = ctx.token.cancelled() => return Ok(()),
+            next = tokio::time::timeout(ctx.sync_timeout + ctx.init_timeout, stream.next()) => next,
+        };
+        let msg = match next {
+            Err(_) => return Err("learner silent".into()),
+            Ok(None) => return Err("learner closed the connection".into()),
+            Ok(Some(Err(e))) => return Err(e.to_string()),
+            Ok(Some(Ok(bytes))) => PeerMsg::decode(bytes).map_err(|e| e.to_string())?,
+        };
+        let event = match msg {
+            PeerMsg::Ack { zxid } => Event::Ack { sid, zxid },
+            PeerMsg::AckNewLeader => Event::AckNewLeader { sid },
+            PeerMsg::Ping => Event::Heard { sid },
+            PeerMsg::Forward(forward) => {
+                let remote = StateMsg::Remote { sid, forward };
+                running
+                    .state
+                    .send(remote)
+                    .await
+                    .map_err(|_| "leader stopped")?;
+                continue;
+            }
+            other => return Err(format!("unexpected message from a learner: {other:?}")),
+        };
+        running
+            .events
+            .send(event)
+            .await
+            .map_err(|_| "leader stopped")?;
+    }
+}
+
+async fn send(frames: &mut Frames, msg: &PeerMsg) -> Result<(), String> {
+    frames.send(msg.encode()).await.map_err(|e| e.to_string())
+}
+
+async fn write_outbox(
+    mut sink: futures::stream::SplitSink<Frames, bytes::Bytes>,
+    mut rx: mpsc::Receiver<PeerMsg>,
+    token: CancellationToken,
+) {
+    loop {
+        let msg = tokio::select! {
+            biased;
+            () = token.cancelled() => return,
+            msg = rx.recv() => match msg { Some(m) => m, None => return },
+        };
+        // Send what is queued, then flush once (batches proposals).
+        if sink.feed(msg.encode()).await.is_err() {
+            return;
+        }
+        for _ in 0..FLUSH_EVERY {
+            let Ok(more) = rx.try_recv() else { break };
+            if sink.feed(more.encode()).await.is_err() {
+                return;
+            }
+        }
+        if sink.flush().await.is_err() {
+            return;
+        }
+    }
+}

@@ -1,0 +1,401 @@
+//! The follower and observer roles (ZooKeeper's `Learner`): connect to the
+//! leader, report the history, take the sync (DIFF, TRUNC or SNAP), then
+//! log proposals and ack them, and apply what the leader commits. Until
+//! UPTODATE the learner applies to its own copy of the tree; from then on
+//! the state task serves clients and gets the commits.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::Duration;
+
+use futures::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+use tokio_util::codec::Framed;
+use zk_proto::frame::FrameCodec;
+use zk_proto::txn::{Txn, TxnBody};
+
+use super::ensemble::Peer;
+use super::epoch;
+use super::message::{PEER_FRAME_MAX, PeerMsg};
+use super::node::{Local, RoleCtx};
+use crate::admin::Mode;
+use crate::log::{LogEvent, run_log_stage};
+use crate::persist::install::{install_snapshot, truncate_to};
+use crate::persist::snapshot::{Snapshot, read_snapshot};
+use crate::persist::{FileTxnLog, LogWriter};
+use crate::request::Downstream;
+use crate::tree::DataTree;
+
+type Frames = Framed<TcpStream, FrameCodec>;
+
+pub async fn follow(ctx: &RoleCtx, leader: &Peer, local: Local) -> Result<(), String> {
+    let me = ctx.ensemble.me().clone();
+    let mut frames = connect(ctx, leader).await?;
+    let last_zxid = local.last_zxid();
+    let info = PeerMsg::LearnerInfo {
+        sid: me.sid,
+        accepted_epoch: local.accepted_epoch,
+        last_zxid,
+        observer: me.observer,
+    };
+    send(&mut frames, &info).await?;
+    let PeerMsg::LeaderInfo { epoch } = read(&mut frames, ctx.init_timeout()).await? else {
+        return Err("expected LeaderInfo".into());
+    };
+    if epoch < local.accepted_epoch {
+        return Err(format!(
+            "leader's epoch {epoch} is older than the one accepted here ({})",
+            local.accepted_epoch
+        ));
+    }
+    if epoch > local.accepted_epoch {
+        epoch::write(
+            ctx.storage.as_ref(),
+            &ctx.config.data_dir,
+            epoch::ACCEPTED,
+            epoch,
+        )
+        .map_err(|e| format!("cannot record the accepted epoch: {e}"))?;
+    }
+    let ack = PeerMsg::AckEpoch {
+        current_epoch: local.current_epoch,
+        last_zxid,
+    };
+    send(&mut frames, &ack).await?;
+    let first = read(&mut frames, ctx.init_timeout()).await?;
+    let (tree, sessions, writer) = take_sync(ctx, first, local).await?;
+    tracing::info!(
+        myid = me.sid,
+        leader = leader.sid,
+        epoch,
+        zxid = format_args!("{:#x}", tree.last_zxid()),
+        "synced with the leader's history"
+    );
+    let mut learning = Learning::new(ctx, tree, sessions, me.observer);
+    learning.run(ctx, frames, writer).await
+}
+
+async fn connect(ctx: &RoleCtx, leader: &Peer) -> Result<Frames, String> {
+    let deadline = Instant::now() + ctx.init_timeout();
+    loop {
+        match TcpStream::connect(leader.peer_addr()).await {
+            Ok(stream) => {
+                let _ = stream.set_nodelay(true);
+                return Ok(Framed::new(stream, FrameCodec::new(PEER_FRAME_MAX)));
+            }
+            Err(e) if Instant::now() >= deadline => {
+                return Err(format!("cannot reach leader {}: {e}", leader.sid));
+            }
+            Err(_) => {
+                tokio::select! {
+                    () = ctx.token.cancelled() => return Err("stopped".into()),
+                    () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                }
+            }
+        }
+    }
+}
+
+async fn read(frames: &mut Frames, within: Duration) -> Result<PeerMsg, String> {
+    match tokio::time::timeout(within, frames.next()).await {
+        Err(_) => Err("leader silent".into()),
+        Ok(None) => Err("leader closed the connection".into()),
+        Ok(Some(Err(e))) => Err(e.to_string()),
+        Ok(Some(Ok(bytes))) => PeerMsg::decode(bytes).map_err(|e| e.to_string()),
+    }
+}
+
+async fn send(frames: &mut Frames, msg: &PeerMsg) -> Result<(), String> {
+    frames.send(msg.encode()).await.map_err(|e| e.to_string())
+}
+
+type Synced = (DataTree, BTreeMap<i64, u32>, LogWriter);
+
+/// The first sync message decides where this server's history restarts.
+async fn take_sync(ctx: &RoleCtx, first: PeerMsg, local: Local) -> Result<Synced, String> {
+    let (storage, config) = (ctx.storage.clone(), ctx.config.clone());
+    let (data_dir, log_dir, opts) = (
+        config.data_dir.clone(),
+        config.data_log_dir.clone(),
+        config.log_options(),
+    );
+    let blocking = |f: Box<dyn FnOnce() -> Result<Synced, String> + Send>| async move {
+        tokio::task::spawn_blocking(f)
+            .await
+            .map_err(|e| e.to_string())?
+    };
+    match first {
+        PeerMsg::Diff { .. } => {
+            let r = local.recovered;
+            Ok((r.tree, r.sessions, r.writer))
+        }
+        PeerMsg::Trunc { zxid } => {
+            drop(local);
+            blocking(Box::new(move || {
+                match truncate_to(storage.clone(), &data_dir, &log_dir, zxid, opts) {
+                    Ok((snap, writer)) => Ok((snap.tree, snap.sessions, writer)),
+                    Err(e) => {
+                        // Our history does not reach the leader's cut:
+                        // start empty, the next sync sends everything.
+                        let empty = Snapshot {
+                            zxid: 0,
+                            sessions: BTreeMap::new(),
+                            tree: DataTree::new(),
+                        };
+                        let _ = install_snapshot(storage, &data_dir, &log_dir, &empty, opts);
+                        Err(format!(
+                            "TRUNC to {zxid:#x} failed ({e}); data reset for a full sync"
+                        ))
+                    }
+                }
+            }))
+            .await
+        }
+        PeerMsg::Snap(bytes) => {
+            drop(local);
+            blocking(Box::new(move || {
+                let snap = read_snapshot(bytes).map_err(|e| format!("bad SNAP: {e}"))?;
+                let writer = install_snapshot(storage, &data_dir, &log_dir, &snap, opts)
+                    .map_err(|e| format!("cannot install SNAP: {e}"))?;
+                Ok((snap.tree, snap.sessions, writer))
+            }))
+            .await
+        }
+        other => Err(format!("expected DIFF, TRUNC or SNAP, got {other:?}")),
+    }
+}
+
+/// A learner after the sync message: proposals are logged, then acked;
+/// commits are delivered once both committed and logged here.
+struct Learning {
+    /// The tree until UPTODATE; then the state task has it.
+    tree: Option<(DataTree, BTreeMap<i64, u32>)>,
+    commits: Option<mpsc::UnboundedSender<LogEvent>>,
+    observer: bool,
+    proposals: VecDeque<Txn>,
+    received: i64,
+    logged: i64,
+    committed: i64,
+    delivered: i64,
+    /// NEWLEADER's epoch and the last txn to log before acking it.
+    new_leader: Option<(u32, i64)>,
+    /// Pending SyncDones, each at the commit point it arrived at.
+    syncs: VecDeque<i64>,
+    silent_limit: Duration,
+}
+
+impl Learning {
+    fn new(
+        ctx: &RoleCtx,
+        tree: DataTree,
+        sessions: BTreeMap<i64, u32>,
+        observer: bool,
+    ) -> Learning {
+        let last = tree.last_zxid();
+        Learning {
+            tree: Some((tree, sessions)),
+            commits: None,
+            observer,
+            proposals: VecDeque::new(),
+            received: last,
+            logged: last,
+            committed: last,
+            delivered: last,
+            new_leader: None,
+            syncs: VecDeque::new(),
+            silent_limit: ctx.init_timeout(),
+        }
+    }
+
+    async fn run(
+        &mut self,
+        ctx: &RoleCtx,
+        frames: Frames,
+        writer: LogWriter,
+    ) -> Result<(), String> {
+        let (log_tx, log_rx) = mpsc::channel(4096);
+        let (logged_tx, mut logged_rx) = mpsc::unbounded_channel();
+        ctx.tasks
+            .spawn(run_log_stage(FileTxnLog::new(writer), log_rx, logged_tx));
+        let (fwd_tx, mut fwd_rx) = mpsc::unbounded_channel();
+        let (mut sink, mut stream) = frames.split();
+        loop {
+            let out: Vec<PeerMsg> = tokio::select! {
+                biased;
+                () = ctx.token.cancelled() => return Ok(()),
+                logged = logged_rx.recv() => match logged {
+                    Some(LogEvent::Committed(batch)) => self.on_logged(ctx, &batch)?,
+                    _ => return Err("the log failed".into()),
+                },
+                msg = tokio::time::timeout(self.silent_limit, stream.next()) => {
+                    let msg = match msg {
+                        Err(_) => return Err("leader silent".into()),
+                        Ok(None) => return Err("leader closed the connection".into()),
+                        Ok(Some(Err(e))) => return Err(e.to_string()),
+                        Ok(Some(Ok(b))) => PeerMsg::decode(b).map_err(|e| e.to_string())?,
+                    };
+                    self.on_message(ctx, msg, &log_tx, &fwd_tx).await?
+                }
+                f = fwd_rx.recv() => match f {
+                    Some(f) => vec![PeerMsg::Forward(f)],
+                    None => return Err("state task stopped".into()),
+                },
+            };
+            for msg in out {
+                sink.send(msg.encode()).await.map_err(|e| e.to_string())?;
+            }
+        }
+    }
+
+    async fn on_message(
+        &mut self,
+        ctx: &RoleCtx,
+        msg: PeerMsg,
+        log: &mpsc::Sender<Txn>,
+        forward: &mpsc::UnboundedSender<super::message::Forward>,
+    ) -> Result<Vec<PeerMsg>, String> {
+        match msg {
+            PeerMsg::Proposal(txn) => self.on_proposal(txn, log).await?,
+            PeerMsg::Inform(txn) => {
+                let zxid = txn.header.zxid;
+                self.on_proposal(txn, log).await?;
+                self.committed = self.committed.max(zxid);
+            }
+            PeerMsg::Commit { zxid } => {
+                self.committed = self.committed.max(zxid);
+                self.deliver();
+            }
+            PeerMsg::NewLeader { epoch } => {
+                self.new_leader = Some((epoch, self.received));
+                return self.ack_new_leader(ctx);
+            }
+            PeerMsg::UpToDate => self.up_to_date(ctx, forward.clone()),
+            PeerMsg::SyncDone => {
+                self.syncs.push_back(self.committed);
+                self.deliver();
+            }
+            PeerMsg::Ping => return Ok(vec![PeerMsg::Ping]),
+            other => return Err(format!("unexpected message from the leader: {other:?}")),
+        }
+        Ok(Vec::new())
+    }
+
+    async fn on_proposal(&mut self, txn: Txn, log: &mpsc::Sender<Txn>) -> Result<(), String> {
+        let zxid = txn.header.zxid;
+        if !crate::zab::zxid::follows(self.received, zxid) {
+            return Err(format!(
+                "proposal {zxid:#x} does not follow {:#x}",
+                self.received
+            ));
+        }
+        self.received = zxid;
+        self.proposals.push_back(txn.clone());
+        log.send(txn)
+            .await
+            .map_err(|_| "the log stopped".to_string())
+    }
+
+    fn on_logged(&mut self, ctx: &RoleCtx, batch: &[Txn]) -> Result<Vec<PeerMsg>, String> {
+        let Some(last) = batch.last() else {
+            return Ok(Vec::new());
+        };
+        self.logged = last.header.zxid;
+        let mut out = Vec::new();
+        if !self.observer {
+            out.push(PeerMsg::Ack { zxid: self.logged });
+        }
+        out.extend(self.ack_new_leader(ctx)?);
+        self.deliver();
+        Ok(out)
+    }
+
+    /// NEWLEADER is acked once everything before it is logged and the new
+    /// epoch is recorded as this server's.
+    fn ack_new_leader(&mut self, ctx: &RoleCtx) -> Result<Vec<PeerMsg>, String> {
+        match self.new_leader {
+            Some((epoch, upto)) if self.logged >= upto => {
+                epoch::write(
+                    ctx.storage.as_ref(),
+                    &ctx.config.data_dir,
+                    epoch::CURRENT,
+                    epoch,
+                )
+                .map_err(|e| format!("cannot record the current epoch: {e}"))?;
+                self.new_leader = None;
+                Ok(vec![PeerMsg::AckNewLeader])
+            }
+            _ => Ok(Vec::new()),
+        }
+    }
+
+    fn up_to_date(
+        &mut self,
+        ctx: &RoleCtx,
+        forward: mpsc::UnboundedSender<super::message::Forward>,
+    ) {
+        let Some((tree, sessions)) = self.tree.take() else {
+            return;
+        };
+        let (commit_tx, commit_rx) = mpsc::unbounded_channel();
+        let state = ctx.start_core(
+            tree,
+            &sessions,
+            Downstream::Learner(forward),
+            commit_rx,
+            None,
+        );
+        self.commits = Some(commit_tx);
+        self.silent_limit = ctx.sync_timeout();
+        let mode = if self.observer {
+            Mode::Observer
+        } else {
+            Mode::Follower
+        };
+        ctx.serve_clients(state, mode);
+    }
+
+    /// Hands on every txn both committed and logged here, in order.
+    fn deliver(&mut self) {
+        let ready = self.committed.min(self.logged);
+        let mut batch = Vec::new();
+        while self
+            .proposals
+            .front()
+            .is_some_and(|t| t.header.zxid <= ready)
+        {
+            if let Some(txn) = self.proposals.pop_front() {
+                batch.push(txn);
+            }
+        }
+        if let Some(last) = batch.last() {
+            self.delivered = last.header.zxid;
+        }
+        match (&mut self.tree, &self.commits) {
+            (Some((tree, sessions)), _) => {
+                for txn in &batch {
+                    match &txn.body {
+                        TxnBody::CreateSession(t) => {
+                            sessions.insert(txn.header.client_id, t.timeout_ms.max(0) as u32);
+                        }
+                        TxnBody::CloseSession(_) => {
+                            sessions.remove(&txn.header.client_id);
+                        }
+                        _ => {}
+                    }
+                    tree.apply(txn);
+                }
+            }
+            (None, Some(commits)) => {
+                if !batch.is_empty() {
+                    let _ = commits.send(LogEvent::Committed(batch));
+                }
+                while self.syncs.front().is_some_and(|at| *at <= self.delivered) {
+                    self.syncs.pop_front();
+                    let _ = commits.send(LogEvent::Synced);
+                }
+            }
+            (None, None) => {}
+        }
+    }
+}

@@ -1,0 +1,248 @@
+//! One ensemble member's life: load the state from disk, look for a
+//! leader, play the role decided, and when the role ends (leader lost,
+//! quorum lost, a peer error) start over. Clients are served only inside a
+//! role; while looking, connections are closed at once so clients move on
+//! to another server.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::net::TcpListener;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+use super::election::{Election, PeerState, Vote};
+use super::ensemble::Ensemble;
+use super::epoch;
+use crate::admin::{Mode, ServerStats};
+use crate::config::Config;
+use crate::log::LogEvent;
+use crate::net::{NetCtx, run_listener};
+use crate::persist::{RecoverOptions, Recovered, Snapshotter, Storage, recover_with, version_dir};
+use crate::request::{Core, Downstream, StateMsg};
+use crate::tree::DataTree;
+
+/// Requests queued for the state task before connections wait.
+const STATE_QUEUE: usize = 4096;
+
+/// What a role runs with. The token and tracker are the role's own: when
+/// the role ends, everything it started stops and is waited for.
+#[derive(Debug, Clone)]
+pub struct RoleCtx {
+    pub config: Arc<Config>,
+    pub ensemble: Ensemble,
+    pub storage: Arc<dyn Storage>,
+    pub stats: Arc<ServerStats>,
+    pub clients: Arc<TcpListener>,
+    pub token: CancellationToken,
+    pub tasks: TaskTracker,
+}
+
+impl RoleCtx {
+    pub fn tick(&self) -> Duration {
+        Duration::from_millis(u64::from(self.config.tick_ms.max(1)))
+    }
+
+    /// `initLimit` ticks: how long connecting and syncing may take.
+    pub fn init_timeout(&self) -> Duration {
+        self.tick() * self.config.init_limit.max(1)
+    }
+
+    /// `syncLimit` ticks: how long a peer may be silent.
+    pub fn sync_timeout(&self) -> Duration {
+        self.tick() * self.config.sync_limit.max(1)
+    }
+
+    /// Starts the state task on `tree`; it runs until the role ends.
+    pub fn start_core(
+        &self,
+        tree: DataTree,
+        sessions: &BTreeMap<i64, u32>,
+        downstream: Downstream,
+        commits: mpsc::UnboundedReceiver<LogEvent>,
+        epoch: Option<u32>,
+    ) -> mpsc::Sender<StateMsg> {
+        let snapshotter = Snapshotter::new(
+            self.storage.clone(),
+            version_dir(&self.config.data_dir),
+            self.config.snap_count,
+        );
+        let mut core = Core::new(
+            self.config.clone(),
+            downstream,
+            self.stats.clone(),
+            tree,
+            sessions,
+            Some(snapshotter),
+        );
+        if let Some(epoch) = epoch {
+            core.start_epoch(epoch);
+        }
+        let (state_tx, state_rx) = mpsc::channel(STATE_QUEUE);
+        self.tasks
+            .spawn(core.run(state_rx, commits, self.token.clone()));
+        state_tx
+    }
+
+    /// Serves clients from now until the role ends.
+    pub fn serve_clients(&self, state: mpsc::Sender<StateMsg>, mode: Mode) {
+        self.stats.set_mode(mode);
+        let ctx = Arc::new(NetCtx::new(
+            self.config.clone(),
+            state,
+            self.stats.clone(),
+            self.token.clone(),
+        ));
+        self.tasks
+            .spawn(run_listener(self.clients.clone(), ctx, self.tasks.clone()));
+        tracing::info!(
+            myid = self.ensemble.myid,
+            mode = mode.name(),
+            "serving clients"
+        );
+    }
+}
+
+/// What a server knows of its own history when it starts a round.
+#[derive(Debug)]
+pub struct Local {
+    pub recovered: Recovered,
+    pub current_epoch: u32,
+    pub accepted_epoch: u32,
+}
+
+impl Local {
+    pub fn last_zxid(&self) -> i64 {
+        self.recovered.tree.last_zxid()
+    }
+}
+
+fn load(config: &Config, storage: &Arc<dyn Storage>) -> Result<Local, String> {
+    let opts = RecoverOptions {
+        log: config.log_options(),
+        upto: None,
+        keep_tail: true,
+    };
+    let recovered = recover_with(
+        storage.clone(),
+        &config.data_dir,
+        &config.data_log_dir,
+        opts,
+    )
+    .map_err(|e| e.to_string())?;
+    let read =
+        |name| epoch::read(storage.as_ref(), &config.data_dir, name).map_err(|e| e.to_string());
+    Ok(Local {
+        recovered,
+        current_epoch: read(epoch::CURRENT)?,
+        accepted_epoch: read(epoch::ACCEPTED)?,
+    })
+}
+
+/// Runs the member until `shutdown`; a state that cannot be read from
+/// disk stops it (and cancels `shutdown`).
+pub async fn run_node(base: RoleCtx, election: Election) {
+    let shutdown = base.token.clone();
+    while !shutdown.is_cancelled() {
+        base.stats.set_mode(Mode::Looking);
+        let refusing = shutdown.child_token();
+        base.tasks
+            .spawn(refuse_clients(base.clients.clone(), refusing.clone()));
+        let (config, storage) = (base.config.clone(), base.storage.clone());
+        let loaded = tokio::task::spawn_blocking(move || load(&config, &storage)).await;
+        let local = match loaded.map_err(|e| e.to_string()).and_then(|r| r) {
+            Ok(local) => local,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot read this server's data; stopping");
+                shutdown.cancel();
+                return;
+            }
+        };
+        let me = base.ensemble.me();
+        let own = Vote {
+            leader: if me.observer { 0 } else { me.sid },
+            zxid: local.last_zxid(),
+            peer_epoch: local.current_epoch,
+        };
+        let decision = tokio::select! {
+            biased;
+            () = shutdown.cancelled() => return,
+            d = election.elect(own) => d,
+        };
+        refusing.cancel();
+        let Some(decision) = decision else { return };
+        let role = RoleCtx {
+            token: shutdown.child_token(),
+            tasks: TaskTracker::new(),
+            ..base.clone()
+        };
+        let result = match decision.state {
+            PeerState::Leading => super::leader::lead(&role, local).await,
+            PeerState::Following | PeerState::Observing => {
+                let leader = base.ensemble.peers.get(&decision.vote.leader).cloned();
+                match leader {
+                    Some(leader) => super::learner::follow(&role, &leader, local).await,
+                    None => Err(format!(
+                        "elected leader {} is not in the ensemble",
+                        decision.vote.leader
+                    )),
+                }
+            }
+            PeerState::Looking => Ok(()),
+        };
+        role.token.cancel();
+        role.tasks.close();
+        role.tasks.wait().await;
+        match result {
+            Ok(()) => tracing::info!(myid = me.sid, "role ended"),
+            Err(e) => tracing::warn!(myid = me.sid, reason = %e, "role ended; looking again"),
+        }
+        // A peer that fails at once would otherwise spin.
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// While looking: accept and close, so clients try another server.
+async fn refuse_clients(clients: Arc<TcpListener>, token: CancellationToken) {
+    loop {
+        tokio::select! {
+            biased;
+            () = token.cancelled() => return,
+            accepted = clients.accept() => {
+                if accepted.is_err() {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            }
+        }
+    }
+}
+
+/// Binds both ports and starts the member; the tasks run on `tasks`.
+pub async fn start(
+    config: Arc<Config>,
+    storage: Arc<dyn Storage>,
+    stats: Arc<ServerStats>,
+    clients: Arc<TcpListener>,
+    shutdown: CancellationToken,
+    tasks: &TaskTracker,
+) -> std::io::Result<()> {
+    let myid = config
+        .myid
+        .ok_or_else(|| std::io::Error::other("server.N lines need a myid file in dataDir"))?;
+    let ensemble = Ensemble::new(myid, &config.servers).map_err(std::io::Error::other)?;
+    let election_listener = TcpListener::bind(ensemble.me().election_addr()).await?;
+    let election = Election::start(ensemble.clone(), election_listener, shutdown.clone(), tasks);
+    let base = RoleCtx {
+        config,
+        ensemble,
+        storage,
+        stats,
+        clients,
+        token: shutdown,
+        tasks: tasks.clone(),
+    };
+    tasks.spawn(run_node(base, election));
+    Ok(())
+}
