@@ -79,6 +79,9 @@ pub struct Config {
     pub container_check_ms: u64,
     /// `server.N` lines: with any, the server runs in an ensemble.
     pub servers: BTreeMap<u64, String>,
+    /// Committed txns a leader keeps in memory to sync learners by DIFF
+    /// (`zookeeper.commitLogCount`); a learner further behind gets a SNAP.
+    pub commit_log_count: usize,
     /// This server's id: the `myid` file in dataDir (read by `from_file`).
     pub myid: Option<u64>,
     /// `readonlymode.enabled`: cut off from the quorum, serve reads to
@@ -116,6 +119,7 @@ impl Default for Config {
             container_check_ms: 60_000,
             servers: BTreeMap::new(),
             myid: None,
+            commit_log_count: 100_000,
             read_only_mode: false,
             source: None,
         }
@@ -233,6 +237,9 @@ impl Config {
                 "enforceQuota" => c.enforce_quota = boolean(key, value)?,
                 "extendedTypesEnabled" => c.extended_types = boolean(key, value)?,
                 "readonlymode.enabled" => c.read_only_mode = boolean(key, value)?,
+                "commitLogCount" | "zookeeper.commitLogCount" => {
+                    c.commit_log_count = num(key, value)?
+                }
                 "znode.container.checkIntervalMs" => c.container_check_ms = num(key, value)?,
                 k if k.starts_with("server.") => {
                     let id: u64 = num(key, &k["server.".len()..])?;

@@ -9,6 +9,7 @@ use clap::{Parser, Subcommand};
 use tokio_util::sync::CancellationToken;
 use zk_server::{Config, Server};
 
+mod cluster;
 mod control;
 
 #[derive(Parser, Debug)]
@@ -44,6 +45,20 @@ enum Command {
     },
     /// Check every checksum of the logs and snapshots in a directory.
     Verify { dir: PathBuf },
+    /// Run an ensemble of NODES members on this machine, for trying things
+    /// out: clients on 2181.., data under DIR/nK.
+    Cluster {
+        #[arg(long, default_value_t = 3)]
+        nodes: u16,
+        #[arg(long, default_value = "zk-cluster")]
+        dir: PathBuf,
+        #[arg(long, default_value_t = 2181)]
+        client_port: u16,
+        #[arg(long, default_value_t = 2888)]
+        peer_port: u16,
+        #[arg(long, default_value_t = 3888)]
+        election_port: u16,
+    },
     /// Delete all but the newest COUNT snapshots (at least 3) and the log
     /// segments they cover (like zkCleanup.sh).
     Purge {
@@ -60,6 +75,7 @@ fn main() -> ExitCode {
                 .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
         )
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .init();
     let cli = Cli::parse();
     match run(cli) {
@@ -96,6 +112,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             println!("{} files removed", deleted.len());
             Ok(ExitCode::SUCCESS)
+        }
+        Some(Command::Cluster {
+            nodes,
+            dir,
+            client_port,
+            peer_port,
+            election_port,
+        }) => {
+            let args = cluster::ClusterArgs {
+                nodes,
+                dir,
+                client_port,
+                peer_port,
+                election_port,
+            };
+            cluster::run(&args, || {
+                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                {
+                    rt.block_on(wait_for_signal());
+                }
+            })
         }
         Some(Command::Restart { config }) => {
             let path = config_path(config)?;

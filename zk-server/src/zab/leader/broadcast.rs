@@ -25,9 +25,6 @@ use crate::log::LogEvent;
 use crate::zab::ensemble::Ensemble;
 use crate::zab::message::PeerMsg;
 
-/// Committed txns kept for DIFF; a learner further behind gets a SNAP.
-const RECENT_MAX: usize = 100_000;
-
 /// Where a joining learner's history ends.
 #[derive(Debug, Clone, Copy)]
 pub enum From {
@@ -84,6 +81,8 @@ pub struct Broadcast {
     /// Committed txns, oldest first; `base` is the zxid just before them.
     pub recent: VecDeque<Txn>,
     pub base: i64,
+    /// Most txns in `recent` (`commitLogCount`).
+    pub recent_max: usize,
     pub stats: Arc<ServerStats>,
     pub sync_timeout: Duration,
     pub init_timeout: Duration,
@@ -110,8 +109,7 @@ impl Broadcast {
     pub fn new(
         ensemble: Ensemble,
         epoch: u32,
-        history: Vec<Txn>,
-        base: i64,
+        (history, base, recent_max): (Vec<Txn>, i64, usize),
         stats: Arc<ServerStats>,
         tick: Duration,
         init_limit: u32,
@@ -120,7 +118,8 @@ impl Broadcast {
     ) -> Broadcast {
         let mut recent: VecDeque<Txn> = history.into();
         let mut base = base;
-        while recent.len() > RECENT_MAX {
+        let recent_max = recent_max.max(1);
+        while recent.len() > recent_max {
             if let Some(old) = recent.pop_front() {
                 base = old.header.zxid;
             }
@@ -131,6 +130,7 @@ impl Broadcast {
             epoch,
             recent,
             base,
+            recent_max,
             stats,
             sync_timeout: tick * sync_limit.max(1),
             init_timeout: tick * init_limit.max(1),
@@ -342,7 +342,7 @@ impl Broadcast {
             self.send(sid, PeerMsg::SyncDone);
         }
         self.recent.push_back(txn.clone());
-        if self.recent.len() > RECENT_MAX
+        if self.recent.len() > self.recent_max
             && let Some(old) = self.recent.pop_front()
         {
             self.base = old.header.zxid;

@@ -103,8 +103,11 @@ pub async fn lead(ctx: &RoleCtx, local: Local) -> Result<(), String> {
     let stage = Broadcast::new(
         ctx.ensemble.clone(),
         epoch,
-        recovered.tail,
-        recovered.snapshot_zxid,
+        (
+            recovered.tail,
+            recovered.snapshot_zxid,
+            ctx.config.commit_log_count,
+        ),
         ctx.stats.clone(),
         ctx.tick(),
         ctx.config.init_limit,
