@@ -1,6 +1,9 @@
 //! Test support shared by the workspace's suites: a TCP proxy between a
 //! client and a server that can be cut (connection loss without a server
-//! restart), restored, or frozen (requests sent, never answered).
+//! restart), restored, or frozen (requests sent, never answered); and a
+//! history checker for the simulation tests ([`linearize`]).
+
+pub mod linearize;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

@@ -137,6 +137,8 @@ async fn nested_and_missing_chroots() {
         .await
         .expect("create");
     assert_eq!(path, "/x");
+    // Another session may be on another member of an ensemble: sync first.
+    c.sync("/app").await.expect("sync");
     assert!(c.exists("/app/x").await.expect("exists").is_some());
 
     // A chroot that does not exist: connecting works, ops fail with NoNode.

@@ -15,6 +15,8 @@ pub struct ClusterArgs {
     pub client_port: u16,
     pub peer_port: u16,
     pub election_port: u16,
+    /// Extra zoo.cfg lines (`key=value`) for every member.
+    pub set: Vec<String>,
 }
 
 /// The zoo.cfg of member `sid` (1-based).
@@ -25,6 +27,10 @@ pub fn member_config(args: &ClusterArgs, sid: u16, data_dir: &Path) -> String {
         data_dir.display(),
         args.client_port + sid - 1,
     );
+    for line in &args.set {
+        cfg.push_str(line);
+        cfg.push('\n');
+    }
     for k in 1..=args.nodes {
         cfg.push_str(&format!(
             "server.{k}=127.0.0.1:{}:{}\n",

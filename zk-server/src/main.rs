@@ -58,6 +58,10 @@ enum Command {
         peer_port: u16,
         #[arg(long, default_value_t = 3888)]
         election_port: u16,
+        /// An extra zoo.cfg line for every member (repeatable), e.g.
+        /// `--set tickTime=200`.
+        #[arg(long, value_name = "KEY=VALUE")]
+        set: Vec<String>,
     },
     /// Delete all but the newest COUNT snapshots (at least 3) and the log
     /// segments they cover (like zkCleanup.sh).
@@ -119,6 +123,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             client_port,
             peer_port,
             election_port,
+            set,
         }) => {
             let args = cluster::ClusterArgs {
                 nodes,
@@ -126,6 +131,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 client_port,
                 peer_port,
                 election_port,
+                set,
             };
             cluster::run(&args, || {
                 if let Ok(rt) = tokio::runtime::Builder::new_current_thread()

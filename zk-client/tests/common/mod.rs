@@ -135,9 +135,11 @@ impl TestEnv {
     /// The answer to a four-letter word, or `None` if the server does not
     /// run it (not in `4lw.commands.whitelist`).
     pub async fn four_letter(&self, word: &str) -> Option<String> {
-        let mut stream = TcpStream::connect(self.first_server())
-            .await
-            .expect("connect for 4lw");
+        Self::four_letter_at(&self.first_server(), word).await
+    }
+
+    async fn four_letter_at(addr: &str, word: &str) -> Option<String> {
+        let mut stream = TcpStream::connect(addr).await.expect("connect for 4lw");
         stream.write_all(word.as_bytes()).await.expect("send 4lw");
         let mut out = String::new();
         within("4lw answer", stream.read_to_string(&mut out))
@@ -173,19 +175,22 @@ impl TestEnv {
     }
 
     /// The paths a session watches, from `wchc` (`None` if the server does
-    /// not answer it).
+    /// not answer it). Watches live on the server a session is connected
+    /// to, so with several servers every one is asked.
     pub async fn watches_of(&self, session_id: i64) -> Option<Vec<String>> {
-        let out = self.four_letter("wchc").await?;
         let header = format!("0x{session_id:x}");
         let mut paths = Vec::new();
-        let mut mine = false;
-        for line in out.lines() {
-            if let Some(path) = line.strip_prefix('\t') {
-                if mine {
-                    paths.push(path.to_owned());
+        for addr in self.servers.split(',') {
+            let out = Self::four_letter_at(addr, "wchc").await?;
+            let mut mine = false;
+            for line in out.lines() {
+                if let Some(path) = line.strip_prefix('\t') {
+                    if mine {
+                        paths.push(path.to_owned());
+                    }
+                } else {
+                    mine = line.trim() == header;
                 }
-            } else {
-                mine = line.trim() == header;
             }
         }
         Some(paths)

@@ -54,6 +54,21 @@ impl Core {
             }
             self.fire(&changes, zxid);
             self.finish(inflight, &txn, result).await;
+            self.release_deferred(zxid).await;
+        }
+    }
+
+    /// Sends the error replies that waited for txns up to `zxid`.
+    async fn release_deferred(&mut self, zxid: i64) {
+        while self.deferred.front().is_some_and(|(at, _, _)| *at <= zxid) {
+            let Some((_, conn, out)) = self.deferred.pop_front() else {
+                return;
+            };
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.inflight_writes -= 1;
+                c.send(out);
+            }
+            self.drain(conn).await;
         }
     }
 

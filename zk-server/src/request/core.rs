@@ -121,6 +121,9 @@ pub struct Core {
     pub(super) pending: VecDeque<Pending>,
     /// A learner's sessions with traffic since the last report.
     pub(super) touched: BTreeSet<i64>,
+    /// Error replies waiting for the txns they were decided against to be
+    /// applied: (zxid, connection, reply).
+    pub(super) deferred: VecDeque<(i64, ConnId, Outbound)>,
     pub(crate) stats: Arc<ServerStats>,
     last_reap: Instant,
     /// Set once the log failed: writes are refused, reads go on.
@@ -162,6 +165,7 @@ impl Core {
             downstream,
             pending: VecDeque::new(),
             touched: BTreeSet::new(),
+            deferred: VecDeque::new(),
             stats,
             last_reap: Instant::now(),
             snapshotter,
@@ -352,6 +356,20 @@ impl Core {
                     // errors per op (FinalRequestProcessor).
                     Rejected::Multi(results) => (0, Response::Multi(results)),
                 };
+                // The failure may rest on txns still in the pipeline (a
+                // NodeExists for another session's pending create): the
+                // reply waits until they are applied, so a read after it
+                // sees what it saw (ZooKeeper sends error replies through
+                // the same ordered pipeline).
+                if let Some(last) = self.inflight.back().map(|i| i.zxid)
+                    && let Some(c) = self.conns.get_mut(&conn)
+                {
+                    c.inflight_writes += 1;
+                    let header = ReplyHeader { xid, zxid: last, err };
+                    self.deferred
+                        .push_back((last, conn, Outbound::Reply(header, body)));
+                    return Ok(());
+                }
                 let header = ReplyHeader {
                     xid,
                     zxid: self.tree.last_zxid(),
@@ -464,6 +482,13 @@ impl Core {
         self.overlay = Overlay::default();
         let zxid = self.tree.last_zxid();
         let mut touched = Vec::new();
+        for (_, conn, out) in std::mem::take(&mut self.deferred) {
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.inflight_writes -= 1;
+                c.send(out);
+                touched.push(conn);
+            }
+        }
         let origins = std::mem::take(&mut self.inflight)
             .into_iter()
             .map(|i| i.origin)

@@ -90,7 +90,9 @@ async fn connect(ctx: &RoleCtx, leader: &Peer) -> Result<Frames, String> {
             Err(_) => {
                 tokio::select! {
                     () = ctx.token.cancelled() => return Err("stopped".into()),
-                    () = tokio::time::sleep(Duration::from_millis(100)) => {}
+                    // Short: the new leader binds its port moments after
+                    // the election, and every retry is a write gap.
+                    () = tokio::time::sleep(Duration::from_millis(20)) => {}
                 }
             }
         }

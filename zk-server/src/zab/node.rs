@@ -173,6 +173,7 @@ pub async fn run_node(base: RoleCtx, election: Election) {
         };
         refusing.cancel();
         let Some(decision) = decision else { return };
+        let role_started = tokio::time::Instant::now();
         let role = RoleCtx {
             token: shutdown.child_token(),
             tasks: TaskTracker::new(),
@@ -199,8 +200,11 @@ pub async fn run_node(base: RoleCtx, election: Election) {
             Ok(()) => tracing::info!(myid = me.sid, "role ended"),
             Err(e) => tracing::warn!(myid = me.sid, reason = %e, "role ended; looking again"),
         }
-        // A peer that fails at once would otherwise spin.
-        tokio::time::sleep(Duration::from_millis(100)).await;
+        // A role that fails at once (a peer not up yet) would otherwise
+        // spin; one that ran a while ends for a reason worth acting on now.
+        if role_started.elapsed() < Duration::from_secs(1) {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
     }
 }
 
