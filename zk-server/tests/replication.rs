@@ -85,3 +85,84 @@ async fn three_members_elect_replicate_and_survive_the_leader() {
     }
     remove(members[0].dir.parent().expect("root"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_member_without_quorum_serves_reads_in_read_only_mode() {
+    let members = layout("read-only", 3, 0, "readonlymode.enabled=true\n");
+    let mut servers: BTreeMap<u64, Server> = BTreeMap::new();
+    for m in &members {
+        servers.insert(m.sid, start(m).await);
+    }
+    wait_for_roles(&members, &[1, 2, 3]).await;
+    let c = client_of(&members[0]).await;
+    c.create("/kept", b"before", &CreateOptions::persistent())
+        .await
+        .expect("create");
+    c.close().await;
+
+    // Members 2 and 3 go: member 1 has no quorum.
+    for sid in [2, 3] {
+        servers.remove(&sid).expect("running").shutdown().await;
+    }
+    let lone = &members[0];
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while mode(&lone.addr()).as_deref() != Some("read-only") {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "never went read-only"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(four_letter(&lone.addr(), "isro").as_deref(), Some("ro"));
+
+    let ro = Client::builder(&connect_string(&members))
+        .expect("connect string")
+        .can_be_read_only(true)
+        .session_timeout(Duration::from_secs(20))
+        .connect()
+        .await
+        .expect("a read-only session");
+    assert_eq!(ro.state(), zk_client::SessionState::ConnectedReadOnly);
+    let (data, _) = ro.get_data("/kept").await.expect("reads are served");
+    assert_eq!(data, b"before");
+    assert_eq!(
+        ro.create("/new", b"", &CreateOptions::persistent())
+            .await
+            .err(),
+        Some(zk_client::Error::NotReadOnly)
+    );
+    // A client that does not allow read-only is not served.
+    let plain = Client::builder(&lone.addr())
+        .expect("connect string")
+        .connect_timeout(Duration::from_millis(500))
+        .session_timeout(Duration::from_secs(4))
+        .connect();
+    assert!(
+        tokio::time::timeout(Duration::from_secs(3), plain)
+            .await
+            .map_or(true, |r| r.is_err()),
+        "a read-write-only client got a session from a read-only server"
+    );
+
+    // The quorum returns: the read-only client moves to a read-write server.
+    for sid in [2, 3] {
+        servers.insert(sid, start(&members[sid as usize - 1]).await);
+    }
+    wait_for_roles(&members, &[1, 2, 3]).await;
+    let mut states = ro.state_watcher();
+    tokio::time::timeout(
+        DEADLINE,
+        states.wait_for(|s| *s == zk_client::SessionState::Connected),
+    )
+    .await
+    .expect("moved to a read-write server in time")
+    .expect("state");
+    ro.create("/new", b"", &CreateOptions::persistent())
+        .await
+        .expect("writes work again");
+    ro.close().await;
+    for (_, s) in servers {
+        s.shutdown().await;
+    }
+    remove(members[0].dir.parent().expect("root"));
+}

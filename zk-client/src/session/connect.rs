@@ -45,6 +45,18 @@ impl SessionTask {
         loop {
             let mut hosts = self.opts.hosts.clone();
             fastrand::shuffle(&mut hosts);
+            if let Some(p) = self.prefer.take()
+                && let Some(at) = hosts.iter().position(|h| *h == p)
+            {
+                hosts.swap(0, at);
+            }
+            // A read-only server's session is local to it: elsewhere ask
+            // for a new one.
+            let session_id = if self.opts.read_only && !self.seen_rw {
+                0
+            } else {
+                self.session_id
+            };
             let per_host = (self.timeout / hosts.len() as u32)
                 .clamp(Duration::from_millis(500), self.opts.connect_timeout);
             let attempt = Attempt {
@@ -53,7 +65,7 @@ impl SessionTask {
                     protocol_version: 0,
                     last_zxid_seen: self.last_zxid,
                     timeout_ms: self.timeout.as_millis() as i32,
-                    session_id: self.session_id,
+                    session_id,
                     passwd: self.password.clone(),
                     read_only: Some(self.opts.read_only),
                 },
@@ -66,6 +78,7 @@ impl SessionTask {
                     return Err(Error::SessionExpired);
                 }
                 Some((conn, resp)) => {
+                    self.seen_rw |= !conn.read_only;
                     self.session_id = resp.session_id;
                     self.password = resp.passwd.clone();
                     self.timeout = Duration::from_millis(resp.timeout_ms as u64);
@@ -124,6 +137,37 @@ impl SessionTask {
             SessionState::Connected
         }
     }
+}
+
+/// While connected to a read-only server: asks the hosts (`isro`), less
+/// often each round, until one answers `rw` (ZooKeeper's `pingRwServer`).
+pub(super) async fn find_read_write(hosts: Vec<HostPort>) -> HostPort {
+    let mut pause = Duration::from_millis(200);
+    loop {
+        for host in &hosts {
+            if tokio::time::timeout(Duration::from_secs(1), is_read_write(host))
+                .await
+                .unwrap_or(false)
+            {
+                return host.clone();
+            }
+        }
+        tokio::time::sleep(pause).await;
+        pause = (pause * 2).min(Duration::from_secs(10));
+    }
+}
+
+async fn is_read_write(host: &HostPort) -> bool {
+    use tokio::io::AsyncReadExt;
+    let Ok(mut s) = TcpStream::connect((host.host.as_str(), host.port)).await else {
+        return false;
+    };
+    if s.write_all(b"isro").await.is_err() {
+        return false;
+    }
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out).await;
+    out.starts_with(b"rw")
 }
 
 /// Tries each host once; the first handshake wins.

@@ -95,6 +95,13 @@ pub(crate) struct SessionTask {
     auth: Vec<(String, Bytes)>,
     /// Callers of `close()`; answered (dropped) when the task ends.
     close_waiters: Vec<oneshot::Sender<()>>,
+    /// Connected to a read-write server at least once: until then a
+    /// session id is a read-only server's local one, not to be resumed
+    /// elsewhere (ZooKeeper's `seenRwServerBefore`).
+    seen_rw: bool,
+    /// Tried first at the next connect: a read-write server found while
+    /// connected read-only.
+    prefer: Option<crate::builder::HostPort>,
 }
 
 /// How a connected period ended.
@@ -115,7 +122,10 @@ impl SessionTask {
             .clone()
             .unwrap_or((0, Bytes::from_static(&[0; 16])));
         let auth = opts.auth.clone();
+        let seen_rw = opts.session.is_some();
         SessionTask {
+            seen_rw,
+            prefer: None,
             timeout: opts.session_timeout,
             opts,
             shared,

@@ -93,10 +93,19 @@ impl SessionTask {
         let mut last_sent = Instant::now();
         let mut last_heard = Instant::now();
         let mut close_deadline: Option<Instant> = None;
+        // Read-only: look for a read-write server meanwhile, and move.
+        let probing = conn.read_only && self.opts.hosts.len() > 1;
+        let probe = super::connect::find_read_write(self.opts.hosts.clone());
+        tokio::pin!(probe);
         loop {
             let silence = last_heard + read_timeout;
             tokio::select! {
                 biased;
+                host = &mut probe, if probing && close_deadline.is_none() => {
+                    tracing::info!(host = %host.host, port = host.port, "a read-write server answers; moving to it");
+                    self.prefer = Some(host);
+                    return self.lost(pending);
+                }
                 frame = frames.next() => {
                     let Some(Ok(frame)) = frame else {
                         if close_deadline.is_some() {

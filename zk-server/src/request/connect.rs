@@ -30,6 +30,26 @@ impl Core {
         }
         let timeout_ms = self.config.negotiate_timeout(req.timeout_ms);
         c.timeout_ms = timeout_ms;
+        if self.read_only {
+            // Cut off from the quorum: only clients that accept a
+            // read-only server are served, and new sessions stay local
+            // (`ReadOnlyZooKeeperServer`).
+            if req.read_only != Some(true) {
+                c.send(Outbound::Close);
+                return;
+            }
+            if req.session_id == 0 {
+                let id = self.sessions.next_id();
+                self.sessions.insert(id, timeout_ms, Some(conn));
+                c.session_id = id;
+                let response = self.connect_response(id, timeout_ms, req.read_only);
+                if let Some(c) = self.conns.get(&conn) {
+                    c.send(Outbound::Handshake(response));
+                }
+                tracing::info!(session = format_args!("{id:#x}"), "new read-only session");
+                return;
+            }
+        }
         if req.session_id == 0 && self.write_failure.is_some() {
             // Creating a session is a write.
             c.send(Outbound::Close);
@@ -113,7 +133,7 @@ impl Core {
             timeout_ms: timeout_ms as i32,
             session_id,
             passwd: Bytes::copy_from_slice(&password_for(session_id)),
-            read_only: read_only.map(|_| false),
+            read_only: read_only.map(|_| self.read_only),
         }
     }
 

@@ -128,6 +128,9 @@ pub struct Core {
     last_reap: Instant,
     /// Set once the log failed: writes are refused, reads go on.
     pub(crate) write_failure: Option<String>,
+    /// A read-only server (`readonlymode.enabled`, no quorum): reads only,
+    /// for clients that allow it.
+    pub(crate) read_only: bool,
     /// Takes snapshots; none for a server without storage.
     pub(super) snapshotter: Option<Snapshotter>,
     last_purge: Instant,
@@ -170,8 +173,16 @@ impl Core {
             last_reap: Instant::now(),
             snapshotter,
             write_failure: None,
+            read_only: false,
             last_purge: Instant::now(),
         }
+    }
+
+    /// Serves reads only, refusing writes with NotReadOnly, and only to
+    /// clients that allow a read-only server.
+    pub fn set_read_only(&mut self) {
+        self.read_only = true;
+        self.write_failure = Some("read-only: no quorum".into());
     }
 
     /// A new leader's first zxid: its epoch with counter 1.
@@ -315,6 +326,19 @@ impl Core {
             Some(c) => (c.session_id, c.auth.clone()),
             None => return Ok(()),
         };
+        if self.read_only && matches!(req, Request::CloseSession) {
+            // A read-only session is local: it ends here, with no txn.
+            self.sessions.remove(session_id);
+            let header = ReplyHeader {
+                xid,
+                zxid: self.tree.last_zxid(),
+                err: 0,
+            };
+            if let Some(c) = self.conns.get_mut(&conn) {
+                c.emit_all([Outbound::Reply(header, Response::Empty), Outbound::Close]);
+            }
+            return Ok(());
+        }
         if self.write_failure.is_some() {
             // The log cannot take writes: this server is read-only now.
             let header = ReplyHeader {
@@ -365,7 +389,11 @@ impl Core {
                     && let Some(c) = self.conns.get_mut(&conn)
                 {
                     c.inflight_writes += 1;
-                    let header = ReplyHeader { xid, zxid: last, err };
+                    let header = ReplyHeader {
+                        xid,
+                        zxid: last,
+                        err,
+                    };
                     self.deferred
                         .push_back((last, conn, Outbound::Reply(header, body)));
                     return Ok(());

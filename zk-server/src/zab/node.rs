@@ -86,6 +86,29 @@ impl RoleCtx {
         state_tx
     }
 
+    /// A state task that serves reads only (read-only mode).
+    fn start_read_only_core(
+        &self,
+        tree: DataTree,
+        sessions: &BTreeMap<i64, u32>,
+        log: mpsc::Sender<zk_proto::txn::Txn>,
+        commits: mpsc::UnboundedReceiver<LogEvent>,
+    ) -> mpsc::Sender<StateMsg> {
+        let mut core = Core::new(
+            self.config.clone(),
+            Downstream::Log(log),
+            self.stats.clone(),
+            tree,
+            sessions,
+            None,
+        );
+        core.set_read_only();
+        let (state_tx, state_rx) = mpsc::channel(STATE_QUEUE);
+        self.tasks
+            .spawn(core.run(state_rx, commits, self.token.clone()));
+        state_tx
+    }
+
     /// Serves clients from now until the role ends.
     pub fn serve_clients(&self, state: mpsc::Sender<StateMsg>, mode: Mode) {
         self.stats.set_mode(mode);
@@ -147,9 +170,6 @@ pub async fn run_node(base: RoleCtx, election: Election) {
     let shutdown = base.token.clone();
     while !shutdown.is_cancelled() {
         base.stats.set_mode(Mode::Looking);
-        let refusing = shutdown.child_token();
-        base.tasks
-            .spawn(refuse_clients(base.clients.clone(), refusing.clone()));
         let (config, storage) = (base.config.clone(), base.storage.clone());
         let loaded = tokio::task::spawn_blocking(move || load(&config, &storage)).await;
         let local = match loaded.map_err(|e| e.to_string()).and_then(|r| r) {
@@ -160,6 +180,18 @@ pub async fn run_node(base: RoleCtx, election: Election) {
                 return;
             }
         };
+        // While looking: close client connections at once, or, with
+        // `readonlymode.enabled`, serve reads from what is on disk.
+        let looking = RoleCtx {
+            token: shutdown.child_token(),
+            tasks: TaskTracker::new(),
+            ..base.clone()
+        };
+        looking.tasks.spawn(while_looking(
+            looking.clone(),
+            local.recovered.tree.clone(),
+            local.recovered.sessions.clone(),
+        ));
         let me = base.ensemble.me();
         let own = Vote {
             leader: if me.observer { 0 } else { me.sid },
@@ -171,7 +203,9 @@ pub async fn run_node(base: RoleCtx, election: Election) {
             () = shutdown.cancelled() => return,
             d = election.elect(own) => d,
         };
-        refusing.cancel();
+        looking.token.cancel();
+        looking.tasks.close();
+        looking.tasks.wait().await;
         let Some(decision) = decision else { return };
         let role_started = tokio::time::Instant::now();
         let role = RoleCtx {
@@ -206,6 +240,34 @@ pub async fn run_node(base: RoleCtx, election: Election) {
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
+}
+
+/// A server that has looked this long for a quorum starts serving reads
+/// (ZooKeeper waits the same before its read-only server).
+const READ_ONLY_AFTER: Duration = Duration::from_secs(2);
+
+async fn while_looking(ctx: RoleCtx, tree: DataTree, sessions: BTreeMap<i64, u32>) {
+    if ctx.config.read_only_mode {
+        let wait = READ_ONLY_AFTER.max(ctx.tick());
+        tokio::select! {
+            biased;
+            () = ctx.token.cancelled() => return,
+            () = refuse_clients(ctx.clients.clone(), ctx.token.clone()) => return,
+            () = tokio::time::sleep(wait) => {}
+        }
+        tracing::info!(
+            myid = ctx.ensemble.myid,
+            "no quorum: serving reads (read-only mode)"
+        );
+        // The state task stops with the round; nothing goes down its pipe.
+        let (log_tx, _log_rx) = mpsc::channel(1);
+        let (_commit_tx, commit_rx) = mpsc::unbounded_channel();
+        let state = ctx.start_read_only_core(tree, &sessions, log_tx, commit_rx);
+        ctx.serve_clients(state, Mode::ReadOnly);
+        ctx.token.cancelled().await;
+        return;
+    }
+    refuse_clients(ctx.clients.clone(), ctx.token.clone()).await;
 }
 
 /// While looking: accept and close, so clients try another server.
