@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -13,9 +12,10 @@ use tokio_util::task::TaskTracker;
 use crate::admin::ServerStats;
 use crate::config::Config;
 use crate::log::{MemLog, run_log_stage};
+use crate::net::transport::{Listener, Network, TokioNet};
 use crate::net::{NetCtx, run_listener};
 use crate::persist::{
-    FileStorage, FileTxnLog, LogError, Snapshotter, Storage, recover, version_dir,
+    FileStorage, FileTxnLog, LogError, Snapshotter, Storage, off_thread, recover, version_dir,
 };
 use crate::request::{Core, Downstream};
 use crate::tree::DataTree;
@@ -57,14 +57,24 @@ impl Server {
     /// Like `start`, with the data files on `storage` (tests use an
     /// in-memory storage that can crash or fail).
     pub async fn start_with_storage(
+        config: Config,
+        storage: Arc<dyn Storage>,
+    ) -> Result<Server, ServerError> {
+        Server::start_with(config, storage, Arc::new(TokioNet)).await
+    }
+
+    /// Like `start_with_storage`, on `net` (the simulation passes its own).
+    pub async fn start_with(
         mut config: Config,
         storage: Arc<dyn Storage>,
+        net: Arc<dyn Network>,
     ) -> Result<Server, ServerError> {
         let ip = config
             .client_port_address
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
         let addr = SocketAddr::new(ip, config.client_port);
-        let listener = TcpListener::bind(addr)
+        let listener = net
+            .bind(addr.to_string())
             .await
             .map_err(|source| ServerError::Bind { addr, source })?;
         let addr = listener
@@ -77,11 +87,19 @@ impl Server {
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
         let stats = Arc::new(ServerStats::default());
-        let listener = Arc::new(listener);
+        let listener: Arc<dyn Listener> = Arc::from(listener);
         if !config.servers.is_empty() {
-            crate::zab::node::start(config, storage, stats, listener, shutdown.clone(), &tasks)
-                .await
-                .map_err(ServerError::Ensemble)?;
+            crate::zab::node::start(
+                config,
+                storage,
+                net,
+                stats,
+                listener,
+                shutdown.clone(),
+                &tasks,
+            )
+            .await
+            .map_err(ServerError::Ensemble)?;
             tasks.close();
             tracing::info!(%addr, "ensemble member started");
             return Ok(Server {
@@ -105,13 +123,11 @@ impl Server {
                 config.data_log_dir.clone(),
                 config.log_options(),
             );
-            let recovered =
-                tokio::task::spawn_blocking(move || recover(storage, &data_dir, &log_dir, opts))
-                    .await
-                    .map_err(|e| {
-                        ServerError::Recovery(LogError::Io(std::io::Error::other(e.to_string())))
-                    })?
-                    .map_err(ServerError::Recovery)?;
+            let inline = storage.simulated();
+            let recovered = off_thread(inline, move || recover(storage, &data_dir, &log_dir, opts))
+                .await
+                .map_err(|e| ServerError::Recovery(LogError::Io(e)))?
+                .map_err(ServerError::Recovery)?;
             tasks.spawn(run_log_stage(
                 FileTxnLog::new(recovered.writer),
                 log_rx,

@@ -7,10 +7,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 
+use super::transport::{ReadHalf, Stream, WriteHalf};
 use bytes::{Bytes, BytesMut};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
-use tokio::net::tcp::OwnedReadHalf;
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::codec::Decoder;
@@ -44,8 +43,8 @@ enum ConnError {
     Shutdown,
 }
 
-pub async fn serve(stream: TcpStream, peer: SocketAddr, id: u64, ctx: &NetCtx) {
-    let (reader, mut writer) = stream.into_split();
+pub async fn serve(stream: Stream, peer: SocketAddr, id: u64, ctx: &NetCtx) {
+    let (reader, mut writer) = stream.split();
     let mut conn = Connection {
         id,
         peer,
@@ -77,7 +76,7 @@ struct Connection<'a> {
     id: u64,
     peer: SocketAddr,
     ctx: &'a NetCtx,
-    reader: OwnedReadHalf,
+    reader: ReadHalf,
     buf: BytesMut,
     codec: FrameCodec,
     stats: Arc<ConnStats>,
@@ -90,7 +89,7 @@ struct Connection<'a> {
 impl Connection<'_> {
     async fn run(
         &mut self,
-        writer: &mut tokio::net::tcp::OwnedWriteHalf,
+        writer: &mut WriteHalf,
         outbox: mpsc::UnboundedSender<Outbound>,
         mut rx: mpsc::UnboundedReceiver<Outbound>,
     ) -> Result<(), ConnError> {
@@ -179,7 +178,7 @@ impl Connection<'_> {
 
     async fn four_letter_word(
         &mut self,
-        writer: &mut tokio::net::tcp::OwnedWriteHalf,
+        writer: &mut WriteHalf,
         word: String,
     ) -> Result<(), ConnError> {
         let (reply, answer) = oneshot::channel();

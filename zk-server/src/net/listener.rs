@@ -3,7 +3,6 @@ use std::net::IpAddr;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -70,7 +69,11 @@ impl NetCtx {
 
 /// Accepts connections until shutdown; each gets its own task, tracked so
 /// shutdown can wait for them.
-pub async fn run_listener(listener: Arc<TcpListener>, ctx: Arc<NetCtx>, tasks: TaskTracker) {
+pub async fn run_listener(
+    listener: Arc<dyn super::transport::Listener>,
+    ctx: Arc<NetCtx>,
+    tasks: TaskTracker,
+) {
     let next_id = AtomicU64::new(1);
     loop {
         let accepted = tokio::select! {
@@ -94,7 +97,6 @@ pub async fn run_listener(listener: Arc<TcpListener>, ctx: Arc<NetCtx>, tasks: T
             drop(stream);
             continue;
         }
-        let _ = stream.set_nodelay(true);
         let id = next_id.fetch_add(1, Ordering::Relaxed);
         let ctx = ctx.clone();
         let span = tracing::debug_span!("conn", id, %peer);

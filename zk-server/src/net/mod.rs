@@ -3,5 +3,6 @@
 
 mod connection;
 mod listener;
+pub mod transport;
 
 pub use listener::{NetCtx, run_listener};

@@ -35,6 +35,20 @@ pub fn version_dir(dir: &Path) -> PathBuf {
     dir.join("version-2")
 }
 
+/// Runs blocking storage work: on a blocking thread for real files, inline
+/// for a simulated storage (see [`Storage::simulated`]).
+pub async fn off_thread<T: Send + 'static>(
+    inline: bool,
+    f: impl FnOnce() -> T + Send + 'static,
+) -> std::io::Result<T> {
+    if inline {
+        return Ok(f());
+    }
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| std::io::Error::other(e.to_string()))
+}
+
 /// Sizes of the log files.
 #[derive(Debug, Clone, Copy)]
 pub struct LogOptions {
@@ -79,12 +93,12 @@ impl TxnLog for FileTxnLog {
             .writer
             .take()
             .ok_or_else(|| std::io::Error::other("an earlier write failed"))?;
-        let (writer, result) = tokio::task::spawn_blocking(move || {
+        let inline = writer.simulated();
+        let (writer, result) = off_thread(inline, move || {
             let r = writer.append_encoded(first_zxid, &bytes);
             (writer, r)
         })
-        .await
-        .map_err(|e| std::io::Error::other(e.to_string()))?;
+        .await?;
         // After a failed write the log may be torn: no further writes.
         if result.is_ok() {
             self.writer = Some(writer);

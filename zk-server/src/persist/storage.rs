@@ -33,6 +33,11 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     /// Atomically replaces `to` with `from`, durably.
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()>;
     fn size(&self, path: &Path) -> io::Result<u64>;
+    /// An in-memory storage: its work runs inline, not on blocking
+    /// threads, so a simulation stays on one thread and replays exactly.
+    fn simulated(&self) -> bool {
+        false
+    }
 }
 
 /// Real files.
@@ -198,6 +203,10 @@ impl MemStorage {
 }
 
 impl Storage for MemStorage {
+    fn simulated(&self) -> bool {
+        true
+    }
+
     fn list(&self, dir: &Path) -> io::Result<Vec<String>> {
         let files = self.files.lock().map_err(|_| poisoned())?;
         Ok(files

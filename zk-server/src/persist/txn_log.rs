@@ -268,6 +268,11 @@ impl LogWriter {
         Ok(w)
     }
 
+    /// Whether the storage underneath is simulated (see `off_thread`).
+    pub fn simulated(&self) -> bool {
+        self.storage.simulated()
+    }
+
     /// Writes one batch and makes it durable.
     pub fn append(&mut self, txns: &[Txn]) -> io::Result<()> {
         let Some(first) = txns.first() else {

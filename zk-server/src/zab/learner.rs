@@ -8,7 +8,6 @@ use std::collections::{BTreeMap, VecDeque};
 use std::time::Duration;
 
 use futures::{SinkExt, StreamExt};
-use tokio::net::TcpStream;
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 use tokio_util::codec::Framed;
@@ -21,13 +20,14 @@ use super::message::{PEER_FRAME_MAX, PeerMsg};
 use super::node::{Local, RoleCtx};
 use crate::admin::Mode;
 use crate::log::{LogEvent, run_log_stage};
+use crate::net::transport::Stream;
 use crate::persist::install::{install_snapshot, truncate_to};
 use crate::persist::snapshot::{Snapshot, read_snapshot};
 use crate::persist::{FileTxnLog, LogWriter};
 use crate::request::Downstream;
 use crate::tree::DataTree;
 
-type Frames = Framed<TcpStream, FrameCodec>;
+type Frames = Framed<Stream, FrameCodec>;
 
 pub async fn follow(ctx: &RoleCtx, leader: &Peer, local: Local) -> Result<(), String> {
     let me = ctx.ensemble.me().clone();
@@ -79,9 +79,8 @@ pub async fn follow(ctx: &RoleCtx, leader: &Peer, local: Local) -> Result<(), St
 async fn connect(ctx: &RoleCtx, leader: &Peer) -> Result<Frames, String> {
     let deadline = Instant::now() + ctx.init_timeout();
     loop {
-        match TcpStream::connect(leader.peer_addr()).await {
+        match ctx.net.connect(leader.peer_addr()).await {
             Ok(stream) => {
-                let _ = stream.set_nodelay(true);
                 return Ok(Framed::new(stream, FrameCodec::new(PEER_FRAME_MAX)));
             }
             Err(e) if Instant::now() >= deadline => {
@@ -122,8 +121,9 @@ async fn take_sync(ctx: &RoleCtx, first: PeerMsg, local: Local) -> Result<Synced
         config.data_log_dir.clone(),
         config.log_options(),
     );
+    let inline = storage.simulated();
     let blocking = |f: Box<dyn FnOnce() -> Result<Synced, String> + Send>| async move {
-        tokio::task::spawn_blocking(f)
+        crate::persist::off_thread(inline, f)
             .await
             .map_err(|e| e.to_string())?
     };

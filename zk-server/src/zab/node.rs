@@ -8,7 +8,6 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
@@ -19,8 +18,11 @@ use super::epoch;
 use crate::admin::{Mode, ServerStats};
 use crate::config::Config;
 use crate::log::LogEvent;
+use crate::net::transport::{Listener, Network};
 use crate::net::{NetCtx, run_listener};
-use crate::persist::{RecoverOptions, Recovered, Snapshotter, Storage, recover_with, version_dir};
+use crate::persist::{
+    RecoverOptions, Recovered, Snapshotter, Storage, off_thread, recover_with, version_dir,
+};
 use crate::request::{Core, Downstream, StateMsg};
 use crate::tree::DataTree;
 
@@ -35,7 +37,8 @@ pub struct RoleCtx {
     pub ensemble: Ensemble,
     pub storage: Arc<dyn Storage>,
     pub stats: Arc<ServerStats>,
-    pub clients: Arc<TcpListener>,
+    pub net: Arc<dyn Network>,
+    pub clients: Arc<dyn Listener>,
     pub token: CancellationToken,
     pub tasks: TaskTracker,
 }
@@ -171,7 +174,8 @@ pub async fn run_node(base: RoleCtx, election: Election) {
     while !shutdown.is_cancelled() {
         base.stats.set_mode(Mode::Looking);
         let (config, storage) = (base.config.clone(), base.storage.clone());
-        let loaded = tokio::task::spawn_blocking(move || load(&config, &storage)).await;
+        let inline = storage.simulated();
+        let loaded = off_thread(inline, move || load(&config, &storage)).await;
         let local = match loaded.map_err(|e| e.to_string()).and_then(|r| r) {
             Ok(local) => local,
             Err(e) => {
@@ -271,7 +275,7 @@ async fn while_looking(ctx: RoleCtx, tree: DataTree, sessions: BTreeMap<i64, u32
 }
 
 /// While looking: accept and close, so clients try another server.
-async fn refuse_clients(clients: Arc<TcpListener>, token: CancellationToken) {
+async fn refuse_clients(clients: Arc<dyn Listener>, token: CancellationToken) {
     loop {
         tokio::select! {
             biased;
@@ -289,8 +293,9 @@ async fn refuse_clients(clients: Arc<TcpListener>, token: CancellationToken) {
 pub async fn start(
     config: Arc<Config>,
     storage: Arc<dyn Storage>,
+    net: Arc<dyn Network>,
     stats: Arc<ServerStats>,
-    clients: Arc<TcpListener>,
+    clients: Arc<dyn Listener>,
     shutdown: CancellationToken,
     tasks: &TaskTracker,
 ) -> std::io::Result<()> {
@@ -298,13 +303,20 @@ pub async fn start(
         .myid
         .ok_or_else(|| std::io::Error::other("server.N lines need a myid file in dataDir"))?;
     let ensemble = Ensemble::new(myid, &config.servers).map_err(std::io::Error::other)?;
-    let election_listener = TcpListener::bind(ensemble.me().election_addr()).await?;
-    let election = Election::start(ensemble.clone(), election_listener, shutdown.clone(), tasks);
+    let election_listener = net.bind(ensemble.me().election_addr()).await?;
+    let election = Election::start(
+        ensemble.clone(),
+        election_listener,
+        net.clone(),
+        shutdown.clone(),
+        tasks,
+    );
     let base = RoleCtx {
         config,
         ensemble,
         storage,
         stats,
+        net,
         clients,
         token: shutdown,
         tasks: tasks.clone(),

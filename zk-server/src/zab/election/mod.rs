@@ -7,17 +7,19 @@ pub mod fle;
 mod wire;
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures::{SinkExt, StreamExt};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::codec::Framed;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 use zk_proto::frame::FrameCodec;
+
+use crate::net::transport::{Listener, Network, Stream};
 
 pub use fle::{Decision, Notification, PeerState, Vote};
 
@@ -57,7 +59,8 @@ impl Election {
     /// Starts the service on a bound election listener.
     pub fn start(
         ensemble: Ensemble,
-        listener: TcpListener,
+        listener: Box<dyn Listener>,
+        net: Arc<dyn Network>,
         shutdown: CancellationToken,
         tasks: &TaskTracker,
     ) -> Election {
@@ -67,7 +70,12 @@ impl Election {
         for peer in ensemble.others() {
             let (tx, rx) = mpsc::channel(PEER_QUEUE);
             senders.insert(peer.sid, tx);
-            tasks.spawn(send_to_peer(peer.election_addr(), rx, shutdown.clone()));
+            tasks.spawn(send_to_peer(
+                net.clone(),
+                peer.election_addr(),
+                rx,
+                shutdown.clone(),
+            ));
         }
         tasks.spawn(accept(listener, in_tx, shutdown.clone(), tasks.clone()));
         let service = Service {
@@ -256,9 +264,14 @@ fn settled_notification(myid: u64, d: &Decision) -> Notification {
 
 /// Keeps one outgoing connection to a peer's election port, reconnecting
 /// with backoff; what cannot be sent is dropped.
-async fn send_to_peer(addr: String, mut rx: mpsc::Receiver<Bytes>, shutdown: CancellationToken) {
+async fn send_to_peer(
+    net: Arc<dyn Network>,
+    addr: String,
+    mut rx: mpsc::Receiver<Bytes>,
+    shutdown: CancellationToken,
+) {
     let mut backoff = Duration::from_millis(50);
-    let mut conn: Option<Framed<TcpStream, FrameCodec>> = None;
+    let mut conn: Option<Framed<Stream, FrameCodec>> = None;
     loop {
         let msg = tokio::select! {
             biased;
@@ -266,9 +279,8 @@ async fn send_to_peer(addr: String, mut rx: mpsc::Receiver<Bytes>, shutdown: Can
             msg = rx.recv() => match msg { Some(m) => m, None => return },
         };
         if conn.is_none() {
-            match TcpStream::connect(&addr).await {
+            match net.connect(addr.clone()).await {
                 Ok(s) => {
-                    let _ = s.set_nodelay(true);
                     conn = Some(Framed::new(s, FrameCodec::new(wire::MAX)));
                     backoff = Duration::from_millis(50);
                 }
@@ -291,7 +303,7 @@ async fn send_to_peer(addr: String, mut rx: mpsc::Receiver<Bytes>, shutdown: Can
 }
 
 async fn accept(
-    listener: TcpListener,
+    listener: Box<dyn Listener>,
     inbound: mpsc::Sender<Notification>,
     shutdown: CancellationToken,
     tasks: TaskTracker,

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use futures::stream::SplitStream;
 use futures::{SinkExt, StreamExt};
-use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::codec::Framed;
 use tokio_util::sync::CancellationToken;
@@ -16,6 +15,7 @@ use zk_proto::frame::FrameCodec;
 
 use super::broadcast::{Event, From, Joined};
 use super::{Discovery, Running};
+use crate::net::transport::{Listener, Stream};
 use crate::persist::install::snapshot_bytes;
 use crate::request::StateMsg;
 use crate::zab::ensemble::Ensemble;
@@ -27,7 +27,7 @@ const OUTBOX: usize = 200_000;
 /// Most messages written before a flush.
 const FLUSH_EVERY: usize = 1024;
 
-type Frames = Framed<TcpStream, FrameCodec>;
+type Frames = Framed<Stream, FrameCodec>;
 
 #[derive(Debug)]
 pub(super) struct HandlerCtx {
@@ -39,7 +39,7 @@ pub(super) struct HandlerCtx {
     pub token: CancellationToken,
 }
 
-pub(super) async fn accept(listener: TcpListener, ctx: Arc<HandlerCtx>, tasks: TaskTracker) {
+pub(super) async fn accept(listener: Box<dyn Listener>, ctx: Arc<HandlerCtx>, tasks: TaskTracker) {
     loop {
         let accepted = tokio::select! {
             biased;
@@ -50,7 +50,6 @@ pub(super) async fn accept(listener: TcpListener, ctx: Arc<HandlerCtx>, tasks: T
             tokio::time::sleep(Duration::from_millis(50)).await;
             continue;
         };
-        let _ = stream.set_nodelay(true);
         let ctx = ctx.clone();
         let inner = tasks.clone();
         tasks.spawn(async move {
@@ -70,7 +69,7 @@ async fn read(frames: &mut Frames, within: Duration) -> Result<PeerMsg, String> 
     }
 }
 
-async fn handle(stream: TcpStream, ctx: &HandlerCtx, tasks: &TaskTracker) -> Result<(), String> {
+async fn handle(stream: Stream, ctx: &HandlerCtx, tasks: &TaskTracker) -> Result<(), String> {
     let mut frames = Framed::new(stream, FrameCodec::new(PEER_FRAME_MAX));
     let PeerMsg::LearnerInfo {
         sid,
@@ -173,7 +172,7 @@ async fn join(
         .map_err(|_| "leader stopped")?;
     let snap = snap.await.map_err(|_| "leader stopped")?;
     let zxid = snap.zxid;
-    let bytes = tokio::task::spawn_blocking(move || snapshot_bytes(&snap))
+    let bytes = crate::persist::off_thread(running.inline_io, move || snapshot_bytes(&snap))
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;

@@ -9,7 +9,6 @@ pub mod sync;
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use tokio::net::TcpListener;
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
 use zk_proto::txn::Txn;
@@ -56,12 +55,16 @@ enum Discovery {
 struct Running {
     events: mpsc::Sender<broadcast::Event>,
     state: mpsc::Sender<StateMsg>,
+    /// Storage work inline (a simulation), see `persist::off_thread`.
+    inline_io: bool,
 }
 
 /// Leads until the quorum is lost or the role is stopped.
 pub async fn lead(ctx: &RoleCtx, local: Local) -> Result<(), String> {
     let me = ctx.ensemble.me();
-    let listener = TcpListener::bind(me.peer_addr())
+    let listener = ctx
+        .net
+        .bind(me.peer_addr())
         .await
         .map_err(|e| format!("cannot listen for learners on {}: {e}", me.peer_addr()))?;
     let (disc_tx, mut disc_rx) = mpsc::channel(64);
@@ -129,6 +132,7 @@ pub async fn lead(ctx: &RoleCtx, local: Local) -> Result<(), String> {
     let _ = running_tx.send(Some(Arc::new(Running {
         events: events_tx,
         state: state.clone(),
+        inline_io: ctx.storage.simulated(),
     })));
     // Learners that acked the epoch wait for `running`; later ones join
     // directly. Discovery messages still arriving are answered here.
