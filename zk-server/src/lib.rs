@@ -7,7 +7,7 @@
 pub mod admin;
 pub mod config;
 pub mod log;
-mod net;
+pub mod net;
 pub mod persist;
 pub mod request;
 mod server;

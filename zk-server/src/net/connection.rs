@@ -64,7 +64,8 @@ pub async fn serve(stream: Stream, peer: SocketAddr, id: u64, ctx: &NetCtx) {
         Err(ConnError::Shutdown) => {}
         Err(e) => tracing::warn!(conn = id, %peer, error = %e, "closing connection"),
     }
-    let _ = writer.shutdown().await;
+    // Bounded: a peer that does not read could hold the close forever.
+    let _ = tokio::time::timeout(Duration::from_secs(1), writer.shutdown()).await;
     // The state task forgets the connection (its watches, its queue).
     let _ = ctx.state.send(StateMsg::Closed { conn: id }).await;
     ctx.stats
@@ -126,7 +127,12 @@ impl Connection<'_> {
                     while !close && let Ok(out) = rx.try_recv() {
                         close = self.encode(&mut wbuf, out);
                     }
-                    writer.write_all(&wbuf).await?;
+                    // A client that stops reading must not hold up shutdown.
+                    tokio::select! {
+                        biased;
+                        () = self.ctx.shutdown.cancelled() => return Err(ConnError::Shutdown),
+                        written = writer.write_all(&wbuf) => written?,
+                    }
                     wbuf.clear();
                     if close {
                         return Ok(());

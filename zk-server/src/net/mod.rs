@@ -5,4 +5,4 @@ mod connection;
 mod listener;
 pub mod transport;
 
-pub use listener::{NetCtx, run_listener};
+pub(crate) use listener::{NetCtx, run_listener};

@@ -39,7 +39,7 @@ pub async fn follow(ctx: &RoleCtx, leader: &Peer, local: Local) -> Result<(), St
         last_zxid,
         observer: me.observer,
     };
-    send(&mut frames, &info).await?;
+    send(&mut frames, &info, ctx.init_timeout()).await?;
     let PeerMsg::LeaderInfo { epoch } = read(&mut frames, ctx.init_timeout()).await? else {
         return Err("expected LeaderInfo".into());
     };
@@ -62,7 +62,7 @@ pub async fn follow(ctx: &RoleCtx, leader: &Peer, local: Local) -> Result<(), St
         current_epoch: local.current_epoch,
         last_zxid,
     };
-    send(&mut frames, &ack).await?;
+    send(&mut frames, &ack, ctx.init_timeout()).await?;
     let first = read(&mut frames, ctx.init_timeout()).await?;
     let (tree, sessions, writer) = take_sync(ctx, first, local).await?;
     tracing::info!(
@@ -79,14 +79,15 @@ pub async fn follow(ctx: &RoleCtx, leader: &Peer, local: Local) -> Result<(), St
 async fn connect(ctx: &RoleCtx, leader: &Peer) -> Result<Frames, String> {
     let deadline = Instant::now() + ctx.init_timeout();
     loop {
-        match ctx.net.connect(leader.peer_addr()).await {
-            Ok(stream) => {
+        let attempt = tokio::time::timeout(ctx.sync_timeout(), ctx.net.connect(leader.peer_addr()));
+        match attempt.await {
+            Ok(Ok(stream)) => {
                 return Ok(Framed::new(stream, FrameCodec::new(PEER_FRAME_MAX)));
             }
-            Err(e) if Instant::now() >= deadline => {
-                return Err(format!("cannot reach leader {}: {e}", leader.sid));
+            _ if Instant::now() >= deadline => {
+                return Err(format!("cannot reach leader {}", leader.sid));
             }
-            Err(_) => {
+            _ => {
                 tokio::select! {
                     () = ctx.token.cancelled() => return Err("stopped".into()),
                     // Short: the new leader binds its port moments after
@@ -107,8 +108,12 @@ async fn read(frames: &mut Frames, within: Duration) -> Result<PeerMsg, String> 
     }
 }
 
-async fn send(frames: &mut Frames, msg: &PeerMsg) -> Result<(), String> {
-    frames.send(msg.encode()).await.map_err(|e| e.to_string())
+/// Sends one message; a leader that does not read within `within` is lost.
+async fn send(frames: &mut Frames, msg: &PeerMsg, within: Duration) -> Result<(), String> {
+    match tokio::time::timeout(within, frames.send(msg.encode())).await {
+        Ok(sent) => sent.map_err(|e| e.to_string()),
+        Err(_) => Err("leader not reading".into()),
+    }
 }
 
 type Synced = (DataTree, BTreeMap<i64, u32>, LogWriter);
@@ -245,7 +250,17 @@ impl Learning {
                 },
             };
             for msg in out {
-                sink.send(msg.encode()).await.map_err(|e| e.to_string())?;
+                // A leader that stops reading (cut off, crashed) is lost.
+                let sent = tokio::select! {
+                    biased;
+                    () = ctx.token.cancelled() => return Ok(()),
+                    s = tokio::time::timeout(self.silent_limit, sink.send(msg.encode())) => s,
+                };
+                match sent {
+                    Ok(Ok(())) => {}
+                    Ok(Err(e)) => return Err(e.to_string()),
+                    Err(_) => return Err("leader not reading".into()),
+                }
             }
         }
     }

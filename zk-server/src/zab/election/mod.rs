@@ -35,6 +35,8 @@ const RESEND_MAX: Duration = Duration::from_secs(2);
 /// (the next resend carries the current vote anyway).
 const PEER_QUEUE: usize = 16;
 const CONNECT_RETRY_MAX: Duration = Duration::from_secs(1);
+/// A notification not written within this drops the connection.
+const SEND_WITHIN: Duration = Duration::from_secs(1);
 
 enum Cmd {
     Elect {
@@ -279,12 +281,12 @@ async fn send_to_peer(
             msg = rx.recv() => match msg { Some(m) => m, None => return },
         };
         if conn.is_none() {
-            match net.connect(addr.clone()).await {
-                Ok(s) => {
+            match tokio::time::timeout(SEND_WITHIN, net.connect(addr.clone())).await {
+                Ok(Ok(s)) => {
                     conn = Some(Framed::new(s, FrameCodec::new(wire::MAX)));
                     backoff = Duration::from_millis(50);
                 }
-                Err(_) => {
+                _ => {
                     tokio::select! {
                         () = shutdown.cancelled() => return,
                         () = tokio::time::sleep(backoff) => {}
@@ -294,10 +296,17 @@ async fn send_to_peer(
                 }
             }
         }
-        if let Some(c) = conn.as_mut()
-            && c.send(msg).await.is_err()
-        {
-            conn = None;
+        // A peer that stops reading is reconnected; the resend covers
+        // what was lost.
+        if let Some(c) = conn.as_mut() {
+            let sent = tokio::select! {
+                biased;
+                () = shutdown.cancelled() => return,
+                s = tokio::time::timeout(SEND_WITHIN, c.send(msg)) => s,
+            };
+            if !matches!(sent, Ok(Ok(()))) {
+                conn = None;
+            }
         }
     }
 }

@@ -95,7 +95,12 @@ async fn handle(stream: Stream, ctx: &HandlerCtx, tasks: &TaskTracker) -> Result
         .await
         .map_err(|_| "discovery over")?;
     let epoch = epoch.await.map_err(|_| "no new epoch")?;
-    send(&mut frames, &PeerMsg::LeaderInfo { epoch }).await?;
+    send(
+        &mut frames,
+        &PeerMsg::LeaderInfo { epoch },
+        ctx.init_timeout,
+    )
+    .await?;
     let PeerMsg::AckEpoch {
         current_epoch,
         last_zxid,
@@ -119,7 +124,7 @@ async fn handle(stream: Stream, ctx: &HandlerCtx, tasks: &TaskTracker) -> Result
 
     let (sink, stream) = frames.split();
     let (outbox, rx) = mpsc::channel(OUTBOX);
-    tasks.spawn(write_outbox(sink, rx, ctx.token.clone()));
+    tasks.spawn(write_outbox(sink, rx, ctx.token.clone(), ctx.sync_timeout));
     join(sid, observer, last_zxid, outbox, &running).await?;
     let result = serve(sid, stream, ctx, &running).await;
     let _ = running.events.send(Event::Gone { sid }).await;
@@ -240,14 +245,21 @@ async fn serve(
     }
 }
 
-async fn send(frames: &mut Frames, msg: &PeerMsg) -> Result<(), String> {
-    frames.send(msg.encode()).await.map_err(|e| e.to_string())
+async fn send(frames: &mut Frames, msg: &PeerMsg, within: Duration) -> Result<(), String> {
+    match tokio::time::timeout(within, frames.send(msg.encode())).await {
+        Ok(sent) => sent.map_err(|e| e.to_string()),
+        Err(_) => Err("learner not reading".into()),
+    }
 }
 
+/// Drains a learner's outbox. A learner that stops reading for
+/// `stall` (crashed, cut off: its TCP window stays full) ends the
+/// connection, so this task never outlives the role waiting on it.
 async fn write_outbox(
     mut sink: futures::stream::SplitSink<Frames, bytes::Bytes>,
     mut rx: mpsc::Receiver<PeerMsg>,
     token: CancellationToken,
+    stall: Duration,
 ) {
     loop {
         let msg = tokio::select! {
@@ -255,17 +267,21 @@ async fn write_outbox(
             () = token.cancelled() => return,
             msg = rx.recv() => match msg { Some(m) => m, None => return },
         };
-        // Send what is queued, then flush once (batches proposals).
-        if sink.feed(msg.encode()).await.is_err() {
-            return;
-        }
-        for _ in 0..FLUSH_EVERY {
-            let Ok(more) = rx.try_recv() else { break };
-            if sink.feed(more.encode()).await.is_err() {
-                return;
+        let batch = async {
+            // Send what is queued, then flush once (batches proposals).
+            sink.feed(msg.encode()).await?;
+            for _ in 0..FLUSH_EVERY {
+                let Ok(more) = rx.try_recv() else { break };
+                sink.feed(more.encode()).await?;
             }
-        }
-        if sink.flush().await.is_err() {
+            sink.flush().await
+        };
+        let written = tokio::select! {
+            biased;
+            () = token.cancelled() => return,
+            w = tokio::time::timeout(stall, batch) => w,
+        };
+        if !matches!(written, Ok(Ok(()))) {
             return;
         }
     }
