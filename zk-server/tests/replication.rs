@@ -166,3 +166,60 @@ async fn a_member_without_quorum_serves_reads_in_read_only_mode() {
     }
     remove(members[0].dir.parent().expect("root"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_observer_serves_and_forwards_but_never_votes() {
+    let members = layout("observer", 3, 1, "");
+    let mut servers: BTreeMap<u64, Server> = BTreeMap::new();
+    for m in &members {
+        servers.insert(m.sid, start(m).await);
+    }
+    let leader = wait_for_roles(&members, &[1, 2, 3, 4]).await;
+    assert_ne!(leader, 4, "an observer never leads");
+    let observer = &members[3];
+    assert_eq!(mode(&observer.addr()).as_deref(), Some("observer"));
+
+    // Writes through the observer are forwarded; reads after sync see
+    // writes made elsewhere.
+    let c = client_of(observer).await;
+    c.create("/from-observer", b"o", &CreateOptions::persistent())
+        .await
+        .expect("write through the observer");
+    let other = client_of(&members[0]).await;
+    other.sync("/").await.expect("sync");
+    let (data, _) = other.get_data("/from-observer").await.expect("replicated");
+    assert_eq!(data, b"o");
+    other
+        .create("/from-participant", b"p", &CreateOptions::persistent())
+        .await
+        .expect("create");
+    c.sync("/").await.expect("sync");
+    let (data, _) = c.get_data("/from-participant").await.expect("informed");
+    assert_eq!(data, b"p");
+    c.close().await;
+    other.close().await;
+
+    // The leader's mntr counts the observer among learners, not voters.
+    let leader_addr = members[leader as usize - 1].addr();
+    let mntr = four_letter(&leader_addr, "mntr").expect("mntr");
+    assert!(mntr.contains("zk_server_state\tleader"), "{mntr}");
+    assert!(mntr.contains("zk_synced_followers\t2"), "{mntr}");
+
+    // Two participants down: the observer and one participant are no
+    // quorum, whatever the observer says.
+    let downs: Vec<u64> = (1..=3).filter(|s| *s != leader).collect();
+    for sid in &downs {
+        servers.remove(sid).expect("running").shutdown().await;
+    }
+    let deadline = tokio::time::Instant::now() + DEADLINE;
+    while mode(&observer.addr()).as_deref() == Some("observer")
+        || mode(&members[leader as usize - 1].addr()).as_deref() == Some("leader")
+    {
+        assert!(tokio::time::Instant::now() < deadline, "a minority kept serving");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    for (_, s) in servers {
+        s.shutdown().await;
+    }
+    remove(members[0].dir.parent().expect("root"));
+}
