@@ -84,6 +84,12 @@ pub struct Config {
     pub commit_log_count: usize,
     /// This server's id: the `myid` file in dataDir (read by `from_file`).
     pub myid: Option<u64>,
+    /// `quorumListenOnAllIPs`: the peer and election ports listen on every
+    /// address, not only the one in this server's `server.N` line.
+    pub quorum_listen_all: bool,
+    /// `electionPortBindRetry`: tries to bind the election port (a port
+    /// still held by a stopping process frees up); 0 means forever.
+    pub election_bind_retry: u32,
     /// `readonlymode.enabled`: cut off from the quorum, serve reads to
     /// clients that allow read-only sessions.
     pub read_only_mode: bool,
@@ -120,6 +126,8 @@ impl Default for Config {
             servers: BTreeMap::new(),
             myid: None,
             commit_log_count: 100_000,
+            quorum_listen_all: false,
+            election_bind_retry: 3,
             read_only_mode: false,
             source: None,
         }
@@ -143,7 +151,6 @@ const ACCEPTED: &[&str] = &[
     "localSessionsUpgradingEnabled",
     "metricsProvider.className",
     "metricsProvider.httpPort",
-    "quorumListenOnAllIPs",
     "dynamicConfigFile",
 ];
 
@@ -237,6 +244,10 @@ impl Config {
                 "enforceQuota" => c.enforce_quota = boolean(key, value)?,
                 "extendedTypesEnabled" => c.extended_types = boolean(key, value)?,
                 "readonlymode.enabled" => c.read_only_mode = boolean(key, value)?,
+                "quorumListenOnAllIPs" => c.quorum_listen_all = boolean(key, value)?,
+                "electionPortBindRetry" | "zookeeper.electionPortBindRetry" => {
+                    c.election_bind_retry = num(key, value)?
+                }
                 "commitLogCount" | "zookeeper.commitLogCount" => {
                     c.commit_log_count = num(key, value)?
                 }

@@ -215,7 +215,10 @@ async fn an_observer_serves_and_forwards_but_never_votes() {
     while mode(&observer.addr()).as_deref() == Some("observer")
         || mode(&members[leader as usize - 1].addr()).as_deref() == Some("leader")
     {
-        assert!(tokio::time::Instant::now() < deadline, "a minority kept serving");
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "a minority kept serving"
+        );
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     for (_, s) in servers {

@@ -22,7 +22,7 @@ use std::path::{Path, PathBuf};
 
 use zk_proto::txn::Txn;
 
-pub use recovery::{RecoverOptions, Recovered, recover, recover_with};
+pub use recovery::{RecoverOptions, Recovered, recover, recover_with, track_session};
 pub use snapshotter::Snapshotter;
 pub use storage::{FileStorage, MemStorage, Storage, StorageFile};
 pub use txn_log::{LogError, LogWriter};

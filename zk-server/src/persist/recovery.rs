@@ -89,15 +89,7 @@ pub fn recover_with(
                     to: txn.header.zxid - 1,
                 });
             }
-            match &txn.body {
-                TxnBody::CreateSession(t) => {
-                    sessions.insert(txn.header.client_id, t.timeout_ms.max(0) as u32);
-                }
-                TxnBody::CloseSession(_) => {
-                    sessions.remove(&txn.header.client_id);
-                }
-                _ => {}
-            }
+            track_session(&mut sessions, txn);
             tree.apply(txn);
             replayed += 1;
             if opts.keep_tail {
@@ -129,6 +121,19 @@ pub fn recover_with(
         snapshot_zxid,
         tail,
     })
+}
+
+/// Keeps `sessions` (id -> timeout ms) up to date with `txn`.
+pub fn track_session(sessions: &mut BTreeMap<i64, u32>, txn: &Txn) {
+    match &txn.body {
+        TxnBody::CreateSession(t) => {
+            sessions.insert(txn.header.client_id, t.timeout_ms.max(0) as u32);
+        }
+        TxnBody::CloseSession(_) => {
+            sessions.remove(&txn.header.client_id);
+        }
+        _ => {}
+    }
 }
 
 /// The newest snapshot that reads back whole; damaged ones are skipped with

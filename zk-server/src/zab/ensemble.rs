@@ -25,6 +25,16 @@ impl Peer {
     pub fn election_addr(&self) -> String {
         format!("{}:{}", self.host, self.election_port)
     }
+
+    /// Where to listen: this address, or every address
+    /// (`quorumListenOnAllIPs`).
+    pub fn listen_addr(&self, port: u16, all: bool) -> String {
+        if all {
+            format!("0.0.0.0:{port}")
+        } else {
+            format!("{}:{port}", self.host)
+        }
+    }
 }
 
 #[derive(Debug, Clone)]

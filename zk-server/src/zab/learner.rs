@@ -10,24 +10,23 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
-use tokio_util::codec::Framed;
-use zk_proto::frame::FrameCodec;
-use zk_proto::txn::{Txn, TxnBody};
+use zk_proto::txn::Txn;
 
 use super::ensemble::Peer;
 use super::epoch;
-use super::message::{PEER_FRAME_MAX, PeerMsg};
+use super::link::{self, Frames};
+use super::message::PeerMsg;
 use super::node::{Local, RoleCtx};
 use crate::admin::Mode;
 use crate::log::{LogEvent, run_log_stage};
-use crate::net::transport::Stream;
 use crate::persist::install::{install_snapshot, truncate_to};
 use crate::persist::snapshot::{Snapshot, read_snapshot};
+use crate::persist::track_session;
 use crate::persist::{FileTxnLog, LogWriter};
 use crate::request::Downstream;
 use crate::tree::DataTree;
 
-type Frames = Framed<Stream, FrameCodec>;
+const LEADER: &str = "leader";
 
 pub async fn follow(ctx: &RoleCtx, leader: &Peer, local: Local) -> Result<(), String> {
     let me = ctx.ensemble.me().clone();
@@ -39,8 +38,9 @@ pub async fn follow(ctx: &RoleCtx, leader: &Peer, local: Local) -> Result<(), St
         last_zxid,
         observer: me.observer,
     };
-    send(&mut frames, &info, ctx.init_timeout()).await?;
-    let PeerMsg::LeaderInfo { epoch } = read(&mut frames, ctx.init_timeout()).await? else {
+    link::send(&mut frames, &info, ctx.init_timeout(), LEADER).await?;
+    let PeerMsg::LeaderInfo { epoch } = link::recv(&mut frames, ctx.init_timeout(), LEADER).await?
+    else {
         return Err("expected LeaderInfo".into());
     };
     if epoch < local.accepted_epoch {
@@ -62,8 +62,8 @@ pub async fn follow(ctx: &RoleCtx, leader: &Peer, local: Local) -> Result<(), St
         current_epoch: local.current_epoch,
         last_zxid,
     };
-    send(&mut frames, &ack, ctx.init_timeout()).await?;
-    let first = read(&mut frames, ctx.init_timeout()).await?;
+    link::send(&mut frames, &ack, ctx.init_timeout(), LEADER).await?;
+    let first = link::recv(&mut frames, ctx.init_timeout(), LEADER).await?;
     let (tree, sessions, writer) = take_sync(ctx, first, local).await?;
     tracing::info!(
         myid = me.sid,
@@ -82,7 +82,7 @@ async fn connect(ctx: &RoleCtx, leader: &Peer) -> Result<Frames, String> {
         let attempt = tokio::time::timeout(ctx.sync_timeout(), ctx.net.connect(leader.peer_addr()));
         match attempt.await {
             Ok(Ok(stream)) => {
-                return Ok(Framed::new(stream, FrameCodec::new(PEER_FRAME_MAX)));
+                return Ok(link::frames(stream));
             }
             _ if Instant::now() >= deadline => {
                 return Err(format!("cannot reach leader {}", leader.sid));
@@ -96,23 +96,6 @@ async fn connect(ctx: &RoleCtx, leader: &Peer) -> Result<Frames, String> {
                 }
             }
         }
-    }
-}
-
-async fn read(frames: &mut Frames, within: Duration) -> Result<PeerMsg, String> {
-    match tokio::time::timeout(within, frames.next()).await {
-        Err(_) => Err("leader silent".into()),
-        Ok(None) => Err("leader closed the connection".into()),
-        Ok(Some(Err(e))) => Err(e.to_string()),
-        Ok(Some(Ok(bytes))) => PeerMsg::decode(bytes).map_err(|e| e.to_string()),
-    }
-}
-
-/// Sends one message; a leader that does not read within `within` is lost.
-async fn send(frames: &mut Frames, msg: &PeerMsg, within: Duration) -> Result<(), String> {
-    match tokio::time::timeout(within, frames.send(msg.encode())).await {
-        Ok(sent) => sent.map_err(|e| e.to_string()),
-        Err(_) => Err("leader not reading".into()),
     }
 }
 
@@ -391,15 +374,7 @@ impl Learning {
         match (&mut self.tree, &self.commits) {
             (Some((tree, sessions)), _) => {
                 for txn in &batch {
-                    match &txn.body {
-                        TxnBody::CreateSession(t) => {
-                            sessions.insert(txn.header.client_id, t.timeout_ms.max(0) as u32);
-                        }
-                        TxnBody::CloseSession(_) => {
-                            sessions.remove(&txn.header.client_id);
-                        }
-                        _ => {}
-                    }
+                    track_session(sessions, txn);
                     tree.apply(txn);
                 }
             }

@@ -28,6 +28,7 @@ pub mod ensemble;
 pub mod epoch;
 pub mod leader;
 mod learner;
+mod link;
 pub mod message;
 pub mod node;
 pub mod zxid;

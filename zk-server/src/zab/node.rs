@@ -289,6 +289,32 @@ async fn refuse_clients(clients: Arc<dyn Listener>, token: CancellationToken) {
     }
 }
 
+/// Binds the election port, retrying `electionPortBindRetry` times a
+/// second apart (0: forever), as a restarted member's old port may still
+/// be held for a moment.
+async fn bind_election(
+    config: &Config,
+    ensemble: &Ensemble,
+    net: &dyn Network,
+) -> std::io::Result<Box<dyn Listener>> {
+    let me = ensemble.me();
+    let addr = me.listen_addr(me.election_port, config.quorum_listen_all);
+    let mut tries = 0u32;
+    loop {
+        match net.bind(addr.clone()).await {
+            Ok(l) => return Ok(l),
+            Err(e) => {
+                tries += 1;
+                if config.election_bind_retry != 0 && tries >= config.election_bind_retry {
+                    return Err(e);
+                }
+                tracing::warn!(%addr, error = %e, "cannot bind the election port; retrying");
+                tokio::time::sleep(Duration::from_secs(1)).await;
+            }
+        }
+    }
+}
+
 /// Binds both ports and starts the member; the tasks run on `tasks`.
 pub async fn start(
     config: Arc<Config>,
@@ -303,7 +329,7 @@ pub async fn start(
         .myid
         .ok_or_else(|| std::io::Error::other("server.N lines need a myid file in dataDir"))?;
     let ensemble = Ensemble::new(myid, &config.servers).map_err(std::io::Error::other)?;
-    let election_listener = net.bind(ensemble.me().election_addr()).await?;
+    let election_listener = bind_election(&config, &ensemble, net.as_ref()).await?;
     let election = Election::start(
         ensemble.clone(),
         election_listener,

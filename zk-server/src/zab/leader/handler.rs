@@ -8,10 +8,8 @@ use std::time::Duration;
 use futures::stream::SplitStream;
 use futures::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot, watch};
-use tokio_util::codec::Framed;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use zk_proto::frame::FrameCodec;
 
 use super::broadcast::{Event, From, Joined};
 use super::{Discovery, Running};
@@ -19,7 +17,8 @@ use crate::net::transport::{Listener, Stream};
 use crate::persist::install::snapshot_bytes;
 use crate::request::StateMsg;
 use crate::zab::ensemble::Ensemble;
-use crate::zab::message::{PEER_FRAME_MAX, PeerMsg};
+use crate::zab::link::{self, Frames};
+use crate::zab::message::PeerMsg;
 
 /// Messages queued for one learner; a learner this far behind is dropped.
 const OUTBOX: usize = 200_000;
@@ -27,7 +26,7 @@ const OUTBOX: usize = 200_000;
 /// Most messages written before a flush.
 const FLUSH_EVERY: usize = 1024;
 
-type Frames = Framed<Stream, FrameCodec>;
+const LEARNER: &str = "learner";
 
 #[derive(Debug)]
 pub(super) struct HandlerCtx {
@@ -60,23 +59,14 @@ pub(super) async fn accept(listener: Box<dyn Listener>, ctx: Arc<HandlerCtx>, ta
     }
 }
 
-async fn read(frames: &mut Frames, within: Duration) -> Result<PeerMsg, String> {
-    match tokio::time::timeout(within, frames.next()).await {
-        Err(_) => Err("learner silent".into()),
-        Ok(None) => Err("learner closed the connection".into()),
-        Ok(Some(Err(e))) => Err(e.to_string()),
-        Ok(Some(Ok(bytes))) => PeerMsg::decode(bytes).map_err(|e| e.to_string()),
-    }
-}
-
 async fn handle(stream: Stream, ctx: &HandlerCtx, tasks: &TaskTracker) -> Result<(), String> {
-    let mut frames = Framed::new(stream, FrameCodec::new(PEER_FRAME_MAX));
+    let mut frames = link::frames(stream);
     let PeerMsg::LearnerInfo {
         sid,
         accepted_epoch,
         last_zxid: _,
         observer,
-    } = read(&mut frames, ctx.init_timeout).await?
+    } = link::recv(&mut frames, ctx.init_timeout, LEARNER).await?
     else {
         return Err("expected LearnerInfo".into());
     };
@@ -95,16 +85,12 @@ async fn handle(stream: Stream, ctx: &HandlerCtx, tasks: &TaskTracker) -> Result
         .await
         .map_err(|_| "discovery over")?;
     let epoch = epoch.await.map_err(|_| "no new epoch")?;
-    send(
-        &mut frames,
-        &PeerMsg::LeaderInfo { epoch },
-        ctx.init_timeout,
-    )
-    .await?;
+    let info = PeerMsg::LeaderInfo { epoch };
+    link::send(&mut frames, &info, ctx.init_timeout, LEARNER).await?;
     let PeerMsg::AckEpoch {
         current_epoch,
         last_zxid,
-    } = read(&mut frames, ctx.init_timeout).await?
+    } = link::recv(&mut frames, ctx.init_timeout, LEARNER).await?
     else {
         return Err("expected AckEpoch".into());
     };
@@ -242,13 +228,6 @@ async fn serve(
             .send(event)
             .await
             .map_err(|_| "leader stopped")?;
-    }
-}
-
-async fn send(frames: &mut Frames, msg: &PeerMsg, within: Duration) -> Result<(), String> {
-    match tokio::time::timeout(within, frames.send(msg.encode())).await {
-        Ok(sent) => sent.map_err(|e| e.to_string()),
-        Err(_) => Err("learner not reading".into()),
     }
 }
 

@@ -62,11 +62,12 @@ struct Running {
 /// Leads until the quorum is lost or the role is stopped.
 pub async fn lead(ctx: &RoleCtx, local: Local) -> Result<(), String> {
     let me = ctx.ensemble.me();
+    let addr = me.listen_addr(me.peer_port, ctx.config.quorum_listen_all);
     let listener = ctx
         .net
-        .bind(me.peer_addr())
+        .bind(addr.clone())
         .await
-        .map_err(|e| format!("cannot listen for learners on {}: {e}", me.peer_addr()))?;
+        .map_err(|e| format!("cannot listen for learners on {addr}: {e}"))?;
     let (disc_tx, mut disc_rx) = mpsc::channel(64);
     let (running_tx, running_rx) = watch::channel(None);
     let hctx = Arc::new(handler::HandlerCtx {
