@@ -471,3 +471,7 @@ impl Broadcast {
             .store(self.syncs.len() as u64, Ordering::Relaxed);
     }
 }
+
+#[cfg(test)]
+#[path = "broadcast_test.rs"]
+mod tests;
