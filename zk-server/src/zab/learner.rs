@@ -27,6 +27,8 @@ use crate::request::Downstream;
 use crate::tree::DataTree;
 
 const LEADER: &str = "leader";
+/// Most forwarded requests written to the leader in one go.
+const FORWARD_BATCH: usize = 256;
 
 pub async fn follow(ctx: &RoleCtx, leader: &Peer, local: Local) -> Result<(), String> {
     let me = ctx.ensemble.me().clone();
@@ -228,22 +230,38 @@ impl Learning {
                     self.on_message(ctx, msg, &log_tx, &fwd_tx).await?
                 }
                 f = fwd_rx.recv() => match f {
-                    Some(f) => vec![PeerMsg::Forward(f)],
+                    Some(f) => {
+                        // Everything forwarded meanwhile goes in one write.
+                        let mut out = vec![PeerMsg::Forward(f)];
+                        while out.len() < FORWARD_BATCH
+                            && let Ok(more) = fwd_rx.try_recv()
+                        {
+                            out.push(PeerMsg::Forward(more));
+                        }
+                        out
+                    }
                     None => return Err("state task stopped".into()),
                 },
             };
-            for msg in out {
-                // A leader that stops reading (cut off, crashed) is lost.
-                let sent = tokio::select! {
-                    biased;
-                    () = ctx.token.cancelled() => return Ok(()),
-                    s = tokio::time::timeout(self.silent_limit, sink.send(msg.encode())) => s,
-                };
-                match sent {
-                    Ok(Ok(())) => {}
-                    Ok(Err(e)) => return Err(e.to_string()),
-                    Err(_) => return Err("leader not reading".into()),
+            if out.is_empty() {
+                continue;
+            }
+            let write = async {
+                for msg in out {
+                    sink.feed(msg.encode()).await?;
                 }
+                sink.flush().await
+            };
+            // A leader that stops reading (cut off, crashed) is lost.
+            let sent = tokio::select! {
+                biased;
+                () = ctx.token.cancelled() => return Ok(()),
+                s = tokio::time::timeout(self.silent_limit, write) => s,
+            };
+            match sent {
+                Ok(Ok(())) => {}
+                Ok(Err(e)) => return Err(e.to_string()),
+                Err(_) => return Err("leader not reading".into()),
             }
         }
     }
