@@ -72,12 +72,26 @@ impl Default for LogOptions {
 #[derive(Debug)]
 pub struct FileTxnLog {
     writer: Option<LogWriter>,
+    /// The last zxid durably written, for whoever outlives this log.
+    durable: Option<std::sync::Arc<std::sync::atomic::AtomicI64>>,
 }
 
 impl FileTxnLog {
     pub fn new(writer: LogWriter) -> FileTxnLog {
         FileTxnLog {
             writer: Some(writer),
+            durable: None,
+        }
+    }
+
+    /// Also records in `durable` the last zxid each batch made durable.
+    pub fn with_progress(
+        writer: LogWriter,
+        durable: std::sync::Arc<std::sync::atomic::AtomicI64>,
+    ) -> FileTxnLog {
+        FileTxnLog {
+            writer: Some(writer),
+            durable: Some(durable),
         }
     }
 }
@@ -102,6 +116,9 @@ impl TxnLog for FileTxnLog {
         // After a failed write the log may be torn: no further writes.
         if result.is_ok() {
             self.writer = Some(writer);
+            if let (Some(d), Some(last)) = (&self.durable, batch.last()) {
+                d.store(last.header.zxid, std::sync::atomic::Ordering::Release);
+            }
         }
         Ok(result?)
     }

@@ -66,6 +66,12 @@ pub async fn follow(ctx: &RoleCtx, leader: &Peer, local: Local) -> Result<(), St
     };
     link::send(&mut frames, &ack, ctx.init_timeout(), LEADER).await?;
     let first = link::recv(&mut frames, ctx.init_timeout(), LEADER).await?;
+    // The history may be replaced from here on: until the new log stage
+    // says where it ends, the next election must read the disk.
+    ctx.durable.store(
+        super::node::DURABLE_UNKNOWN,
+        std::sync::atomic::Ordering::Release,
+    );
     let (tree, sessions, writer) = take_sync(ctx, first, local).await?;
     tracing::info!(
         myid = me.sid,
@@ -208,8 +214,11 @@ impl Learning {
     ) -> Result<(), String> {
         let (log_tx, log_rx) = mpsc::channel(4096);
         let (logged_tx, mut logged_rx) = mpsc::unbounded_channel();
-        ctx.tasks
-            .spawn(run_log_stage(FileTxnLog::new(writer), log_rx, logged_tx));
+        ctx.tasks.spawn(run_log_stage(
+            FileTxnLog::with_progress(writer, ctx.durable_from(self.logged)),
+            log_rx,
+            logged_tx,
+        ));
         let (fwd_tx, mut fwd_rx) = mpsc::unbounded_channel();
         let (mut sink, mut stream) = frames.split();
         loop {

@@ -5,7 +5,10 @@
 //! to another server.
 
 use std::collections::BTreeMap;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::Duration;
 
 use tokio::sync::mpsc;
@@ -20,9 +23,7 @@ use crate::config::Config;
 use crate::log::LogEvent;
 use crate::net::transport::{Listener, Network};
 use crate::net::{NetCtx, run_listener};
-use crate::persist::{
-    RecoverOptions, Recovered, Snapshotter, Storage, off_thread, recover_with, version_dir,
-};
+use crate::persist::{RecoverOptions, Recovered, Snapshotter, Storage, recover_with, version_dir};
 use crate::request::{Core, Downstream, StateMsg};
 use crate::tree::DataTree;
 
@@ -41,9 +42,20 @@ pub struct RoleCtx {
     pub clients: Arc<dyn Listener>,
     pub token: CancellationToken,
     pub tasks: TaskTracker,
+    /// The last zxid this member's log holds durably, kept by the role's
+    /// log stage: the next election can vote with it before the state is
+    /// reloaded from disk.
+    pub durable: Arc<AtomicI64>,
 }
 
 impl RoleCtx {
+    /// The role's log starts out holding `zxid`; returns the counter its
+    /// log stage keeps up to date.
+    pub fn durable_from(&self, zxid: i64) -> Arc<AtomicI64> {
+        self.durable.store(zxid, Ordering::Release);
+        self.durable.clone()
+    }
+
     pub fn tick(&self) -> Duration {
         Duration::from_millis(u64::from(self.config.tick_ms.max(1)))
     }
@@ -131,6 +143,9 @@ impl RoleCtx {
     }
 }
 
+/// `RoleCtx::durable` while a role rewrites the history (SNAP, TRUNC).
+pub const DURABLE_UNKNOWN: i64 = i64::MIN;
+
 /// What a server knows of its own history when it starts a round.
 #[derive(Debug)]
 pub struct Local {
@@ -171,18 +186,31 @@ fn load(config: &Config, storage: &Arc<dyn Storage>) -> Result<Local, String> {
 /// disk stops it (and cancels `shutdown`).
 pub async fn run_node(base: RoleCtx, election: Election) {
     let shutdown = base.token.clone();
+    let mut known: Option<i64> = None;
     while !shutdown.is_cancelled() {
         base.stats.set_mode(Mode::Looking);
-        let (config, storage) = (base.config.clone(), base.storage.clone());
-        let inline = storage.simulated();
-        let loaded = off_thread(inline, move || load(&config, &storage)).await;
-        let local = match loaded.map_err(|e| e.to_string()).and_then(|r| r) {
-            Ok(local) => local,
-            Err(e) => {
-                tracing::error!(error = %e, "cannot read this server's data; stopping");
-                shutdown.cancel();
-                return;
+        // The state is reloaded while the election runs: after a role the
+        // vote needs only the last durable zxid and the epoch, both known.
+        let mut loading = start_load(&base);
+        let mut local = None;
+        let vote_from = match known.take() {
+            Some(zxid) if !base.config.read_only_mode => {
+                let current =
+                    epoch::read(base.storage.as_ref(), &base.config.data_dir, epoch::CURRENT);
+                current.ok().map(|e| (zxid, e))
             }
+            _ => None,
+        };
+        let (zxid, peer_epoch) = match vote_from {
+            Some(v) => v,
+            None => match (&mut loading).await {
+                Ok(l) => {
+                    let v = (l.last_zxid(), l.current_epoch);
+                    local = Some(l);
+                    v
+                }
+                Err(e) => return stop(&shutdown, &e),
+            },
         };
         // While looking: close client connections at once, or, with
         // `readonlymode.enabled`, serve reads from what is on disk.
@@ -191,16 +219,17 @@ pub async fn run_node(base: RoleCtx, election: Election) {
             tasks: TaskTracker::new(),
             ..base.clone()
         };
-        looking.tasks.spawn(while_looking(
-            looking.clone(),
-            local.recovered.tree.clone(),
-            local.recovered.sessions.clone(),
-        ));
+        let disk_state = local
+            .as_ref()
+            .map(|l: &Local| (l.recovered.tree.clone(), l.recovered.sessions.clone()));
+        looking
+            .tasks
+            .spawn(while_looking(looking.clone(), disk_state));
         let me = base.ensemble.me();
         let own = Vote {
             leader: if me.observer { 0 } else { me.sid },
-            zxid: local.last_zxid(),
-            peer_epoch: local.current_epoch,
+            zxid,
+            peer_epoch,
         };
         let decision = tokio::select! {
             biased;
@@ -211,6 +240,24 @@ pub async fn run_node(base: RoleCtx, election: Election) {
         looking.tasks.close();
         looking.tasks.wait().await;
         let Some(decision) = decision else { return };
+        let local = match local {
+            Some(l) => l,
+            None => match loading.await {
+                Ok(l) => l,
+                Err(e) => return stop(&shutdown, &e),
+            },
+        };
+        // The vote must have carried exactly what the disk holds; if not,
+        // this decision is void: look again with what the disk says.
+        if local.last_zxid() != zxid {
+            tracing::warn!(
+                voted = format_args!("{zxid:#x}"),
+                on_disk = format_args!("{:#x}", local.last_zxid()),
+                "the vote did not match the log; electing again"
+            );
+            continue;
+        }
+        base.durable.store(zxid, Ordering::Release);
         let role_started = tokio::time::Instant::now();
         let role = RoleCtx {
             token: shutdown.child_token(),
@@ -234,6 +281,9 @@ pub async fn run_node(base: RoleCtx, election: Election) {
         role.token.cancel();
         role.tasks.close();
         role.tasks.wait().await;
+        // Every log write of the role is over: this is what the disk holds
+        // (unless the role replaced the history and did not say where it ends).
+        known = Some(base.durable.load(Ordering::Acquire)).filter(|z| *z != DURABLE_UNKNOWN);
         match result {
             Ok(()) => tracing::info!(myid = me.sid, "role ended"),
             Err(e) => tracing::warn!(myid = me.sid, reason = %e, "role ended; looking again"),
@@ -250,8 +300,25 @@ pub async fn run_node(base: RoleCtx, election: Election) {
 /// (ZooKeeper waits the same before its read-only server).
 const READ_ONLY_AFTER: Duration = Duration::from_secs(2);
 
-async fn while_looking(ctx: RoleCtx, tree: DataTree, sessions: BTreeMap<i64, u32>) {
-    if ctx.config.read_only_mode {
+/// Reloads the state from disk: on a blocking thread, or at once for a
+/// simulated storage.
+fn start_load(base: &RoleCtx) -> Pin<Box<dyn Future<Output = Result<Local, String>> + Send>> {
+    let (config, storage) = (base.config.clone(), base.storage.clone());
+    if storage.simulated() {
+        let loaded = load(&config, &storage);
+        return Box::pin(async move { loaded });
+    }
+    let handle = tokio::task::spawn_blocking(move || load(&config, &storage));
+    Box::pin(async move { handle.await.map_err(|e| e.to_string())? })
+}
+
+fn stop(shutdown: &CancellationToken, error: &str) {
+    tracing::error!(error, "cannot read this server's data; stopping");
+    shutdown.cancel();
+}
+
+async fn while_looking(ctx: RoleCtx, disk_state: Option<(DataTree, BTreeMap<i64, u32>)>) {
+    if let (true, Some((tree, sessions))) = (ctx.config.read_only_mode, disk_state) {
         let wait = READ_ONLY_AFTER.max(ctx.tick());
         tokio::select! {
             biased;
@@ -346,6 +413,7 @@ pub async fn start(
         clients,
         token: shutdown,
         tasks: tasks.clone(),
+        durable: Arc::new(AtomicI64::new(0)),
     };
     tasks.spawn(run_node(base, election));
     Ok(())

@@ -89,7 +89,10 @@ pub async fn lead(ctx: &RoleCtx, local: Local) -> Result<(), String> {
     let (log_tx, log_rx) = mpsc::channel(PROPOSAL_QUEUE);
     let (logged_tx, logged_rx) = mpsc::unbounded_channel();
     ctx.tasks.spawn(run_log_stage(
-        FileTxnLog::new(recovered.writer),
+        FileTxnLog::with_progress(
+            recovered.writer,
+            ctx.durable_from(recovered.tree.last_zxid()),
+        ),
         log_rx,
         logged_tx,
     ));
