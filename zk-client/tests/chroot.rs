@@ -16,6 +16,9 @@ async fn paths_are_relative_to_the_chroot() {
 
     let (path, _) = c.create("/a", b"in", &p).await.expect("create");
     assert_eq!(path, "/a");
+    // `plain` may be on another member of an ensemble: sync before reading
+    // what `c` wrote.
+    plain.sync(&root).await.expect("sync");
     let (data, _) = plain
         .get_data(&format!("{root}/a"))
         .await
@@ -34,6 +37,7 @@ async fn paths_are_relative_to_the_chroot() {
     let (kids, _) = c.get_children("/").await.expect("children of the chroot");
     assert_eq!(kids, ["a"]);
     let (root_data, root_stat) = c.get_data("/").await.expect("the chroot itself");
+    plain.sync(&root).await.expect("sync");
     let (plain_data, plain_stat) = plain.get_data(&root).await.expect("root");
     assert_eq!((root_data, root_stat), (plain_data, plain_stat));
 

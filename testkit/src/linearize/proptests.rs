@@ -8,12 +8,44 @@ use proptest::sample::Index;
 
 use super::*;
 
-const SESSIONS: u64 = 6;
-const PATHS: [&str; 1] = ["/p0"];
-/// Time between two ops' execution points. An interval widens by up to
-/// `WIDEN_MAX` on each side, so an op overlaps up to 3 on either side.
+/// What generated histories look like.
+#[derive(Debug, Clone, Copy)]
+struct Shape {
+    sessions: u64,
+    paths: usize,
+    /// An interval reaches up to this far on each side of the point where
+    /// the op ran; points are `SPACING` apart.
+    widen_max: u64,
+    ops_min: usize,
+    ops_max: usize,
+}
+
 const SPACING: u64 = 10;
-const WIDEN_MAX: u64 = 80;
+
+/// For every run: about 8 ops overlap each one.
+const SMALL: Shape = Shape {
+    sessions: 4,
+    paths: 2,
+    widen_max: 40,
+    ops_min: 0,
+    ops_max: 80,
+};
+
+/// For the mutations: long enough to hold what they change.
+const MUTATED: Shape = Shape {
+    ops_min: 20,
+    ..SMALL
+};
+
+/// For changes to the search (`cargo test -p zk-testkit --release --
+/// --ignored`): about 30 ops overlap each one, all on one path.
+const LARGE: Shape = Shape {
+    sessions: 10,
+    paths: 1,
+    widen_max: 150,
+    ops_min: 400,
+    ops_max: 800,
+};
 
 #[derive(Debug, Clone, Copy)]
 enum Kind {
@@ -50,7 +82,7 @@ struct Step {
     fate: Fate,
 }
 
-fn steps(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<Step>> {
+fn steps(shape: Shape) -> impl Strategy<Value = Vec<Step>> {
     let wanted = prop_oneof![
         Just(Wanted::Any),
         Just(Wanted::Current),
@@ -64,8 +96,8 @@ fn steps(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<Step>> {
     ];
     let fate =
         prop_oneof![8 => Just(Fate::Answered), 1 => Just(Fate::Lost), 1 => Just(Fate::Dropped)];
-    let widen = (0..=WIDEN_MAX, 0..=WIDEN_MAX);
-    let step = (0..SESSIONS, 0..PATHS.len(), kind, widen, fate);
+    let widen = (0..=shape.widen_max, 0..=shape.widen_max);
+    let step = (0..shape.sessions, 0..shape.paths, kind, widen, fate);
     let step = step.prop_map(|(session, path, kind, widen, fate)| Step {
         session,
         path,
@@ -73,7 +105,7 @@ fn steps(len: std::ops::Range<usize>) -> impl Strategy<Value = Vec<Step>> {
         widen,
         fate,
     });
-    prop::collection::vec(step, len)
+    prop::collection::vec(step, shape.ops_min..shape.ops_max)
 }
 
 /// A path's node in the execution: data and version.
@@ -82,13 +114,13 @@ type Node = Option<(Vec<u8>, i32)>;
 /// The history of `steps` run one at a time, and per entry the node a
 /// getData would return right after it (Some only for a create or setData
 /// that took effect).
-fn execute(steps: &[Step]) -> (History, Vec<Option<Outcome>>) {
-    let mut nodes: Vec<Node> = vec![None; PATHS.len()];
-    let mut last_invoke = [0; SESSIONS as usize];
+fn execute(shape: Shape, steps: &[Step]) -> (History, Vec<Option<Outcome>>) {
+    let mut nodes: Vec<Node> = vec![None; shape.paths];
+    let mut last_invoke = vec![0; shape.sessions as usize];
     let mut history = History::new();
     let mut produced = Vec::new();
     for (i, step) in steps.iter().enumerate() {
-        let point = WIDEN_MAX + SPACING * i as u64;
+        let point = shape.widen_max + SPACING * i as u64;
         // A session's ops run in the order it sent them (ZooKeeper serves a
         // session in order), so its invokes never go back.
         let session = step.session as usize;
@@ -116,7 +148,7 @@ fn execute(steps: &[Step]) -> (History, Vec<Option<Outcome>>) {
 }
 
 fn op_of(step: &Step, data: Vec<u8>, node: &Node) -> Op {
-    let path = PATHS[step.path].to_owned();
+    let path = format!("/p{}", step.path);
     let version = |wanted| {
         let current = node.as_ref().map_or(0, |(_, v)| *v);
         match wanted {
@@ -212,18 +244,43 @@ fn future_reads(history: &History, produced: &[Option<Outcome>]) -> Vec<(usize, 
     pairs
 }
 
+/// Checks that the checker accepts the execution of `steps`, and that the
+/// order they ran in explains every read.
+fn accepts(shape: Shape, steps: &[Step]) -> Result<(), TestCaseError> {
+    let (history, _) = execute(shape, steps);
+    if let Err(violation) = check(&history) {
+        return Err(TestCaseError::fail(format!(
+            "a legal history was rejected:\n{violation}"
+        )));
+    }
+    let mut ran = Linearization::default();
+    let ran_writes =
+        history.entries().iter().enumerate().filter(|(i, e)| {
+            Write::of(&e.op).is_some() && !matches!(steps[*i].fate, Fate::Dropped)
+        });
+    for (i, entry) in ran_writes {
+        ran.orders
+            .entry(entry.op.path().to_owned())
+            .or_default()
+            .push(OpId(i));
+    }
+    if let Err(violation) = check_reads(&history, &ran) {
+        return Err(TestCaseError::fail(format!(
+            "the order they ran in was rejected:\n{violation}"
+        )));
+    }
+    Ok(())
+}
+
 proptest! {
     #[test]
-    fn accepts_a_sequential_execution(steps in steps(100..200)) {
-        let (history, _) = execute(&steps);
-        if let Err(violation) = check(&history) {
-            prop_assert!(false, "a legal history was rejected:\n{violation}");
-        }
+    fn accepts_a_sequential_execution(steps in steps(SMALL)) {
+        accepts(SMALL, &steps)?;
     }
 
     #[test]
-    fn rejects_a_version_no_order_reaches(steps in steps(20..60), pick in any::<Index>()) {
-        let (mut history, _) = execute(&steps);
+    fn rejects_a_version_no_order_reaches(steps in steps(MUTATED), pick in any::<Index>()) {
+        let (mut history, _) = execute(MUTATED, &steps);
         let sets = completed(&history, |_, o| matches!(o, Outcome::Set { .. }));
         prop_assume!(!sets.is_empty());
         // Each setData that takes effect adds one, and there are fewer
@@ -236,8 +293,8 @@ proptest! {
     }
 
     #[test]
-    fn rejects_a_read_of_data_never_written(steps in steps(20..60), pick in any::<Index>()) {
-        let (mut history, _) = execute(&steps);
+    fn rejects_a_read_of_data_never_written(steps in steps(MUTATED), pick in any::<Index>()) {
+        let (mut history, _) = execute(MUTATED, &steps);
         let reads = completed(&history, |e, _| matches!(e.op, Op::GetData { .. }));
         prop_assume!(!reads.is_empty());
         let never = Outcome::Data { data: b"never".to_vec(), version: 0 };
@@ -248,8 +305,8 @@ proptest! {
     }
 
     #[test]
-    fn rejects_a_read_from_the_future(steps in steps(20..60), pick in any::<Index>()) {
-        let (mut history, produced) = execute(&steps);
+    fn rejects_a_read_from_the_future(steps in steps(MUTATED), pick in any::<Index>()) {
+        let (mut history, produced) = execute(MUTATED, &steps);
         let pairs = future_reads(&history, &produced);
         prop_assume!(!pairs.is_empty());
         let (read, write) = *pick.get(&pairs);
@@ -258,5 +315,15 @@ proptest! {
         let violation = check(&history).expect_err("read from the future");
         let rejected = matches!(violation, Violation::Read { .. });
         prop_assert!(rejected, "{}", violation);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(100))]
+
+    #[test]
+    #[ignore = "slow: tens of seconds in release"]
+    fn accepts_a_long_concurrent_execution(steps in steps(LARGE)) {
+        accepts(LARGE, &steps)?;
     }
 }

@@ -5,7 +5,7 @@
 use std::fmt;
 
 use super::search::{self, Call};
-use super::{Entry, History, OpId, Outcome};
+use super::{Entry, History, Op, OpId, Outcome};
 
 /// An op of the history, quoted in a report.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -27,7 +27,7 @@ impl Cited {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReadRule {
     /// (a) The node it returned is at no point of the order: that data at
-    /// that version was never written (or, for absent, never absent then).
+    /// that version was never written.
     NeverWritten,
     /// (a) Read-your-writes: it is older than a write of its own session
     /// that completed before the read was invoked.
@@ -44,7 +44,10 @@ pub enum Violation {
     /// The history, or the linearization given with it, is not one a
     /// server and a test could have produced (an outcome the op cannot
     /// have, a response before its invoke, an order of other writes).
-    Malformed { reason: String, op: Option<Cited> },
+    Malformed {
+        reason: String,
+        op: Option<Box<Cited>>,
+    },
     /// No order of the writes on `path` keeps real time and gives each its
     /// recorded outcome. `longest` is the longest order the search placed,
     /// leaving the node at `version` (None = absent); `next` holds each
@@ -62,8 +65,8 @@ pub enum Violation {
     Read {
         path: String,
         rule: ReadRule,
-        read: Cited,
-        cause: Option<Cited>,
+        read: Box<Cited>,
+        cause: Option<Box<Cited>>,
     },
     /// The search on `path` ran out of steps. `suspect`: the read that
     /// fails against the order of the writes alone, when the search for an
@@ -163,7 +166,7 @@ fn fmt_writes(
     let node = version.map_or("absent".to_owned(), |v| format!("at version {v}"));
     writeln!(
         f,
-        "  longest order found ({} writes), leaving the node {node}:",
+        "  longest order found ({} placed), leaving the node {node}:",
         longest.len()
     )?;
     let hidden = longest.len().saturating_sub(LONGEST_SHOWN);
@@ -224,6 +227,61 @@ impl fmt::Display for Cited {
         match &entry.response {
             Some(response) => write!(f, "{}] {} -> {}", response.time, entry.op, response.outcome),
             None => write!(f, "?] {} -> unknown", entry.op),
+        }
+    }
+}
+
+/// Data as text for reports: quoted, escaped, cut after a few bytes.
+struct Bytes<'a>(&'a [u8]);
+
+impl fmt::Display for Bytes<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const SHOWN: usize = 32;
+        let shown = &self.0[..self.0.len().min(SHOWN)];
+        write!(f, "{:?}", String::from_utf8_lossy(shown))?;
+        if self.0.len() > SHOWN {
+            write!(f, "... ({} bytes)", self.0.len())?;
+        }
+        Ok(())
+    }
+}
+
+/// A conditional version for reports.
+struct Wanted(Option<i32>);
+
+impl fmt::Display for Wanted {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(version) => write!(f, "version {version}"),
+            None => f.write_str("any version"),
+        }
+    }
+}
+
+impl fmt::Display for Op {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Op::Create { path, data } => write!(f, "create({path}, {})", Bytes(data)),
+            Op::SetData {
+                path,
+                data,
+                version,
+            } => write!(f, "setData({path}, {}, {})", Bytes(data), Wanted(*version)),
+            Op::Delete { path, version } => write!(f, "delete({path}, {})", Wanted(*version)),
+            Op::GetData { path } => write!(f, "getData({path})"),
+        }
+    }
+}
+
+impl fmt::Display for Outcome {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Outcome::Ok => f.write_str("ok"),
+            Outcome::Set { version } => write!(f, "ok, version {version}"),
+            Outcome::Data { data, version } => write!(f, "{} at version {version}", Bytes(data)),
+            Outcome::NoNode => f.write_str("NoNode"),
+            Outcome::NodeExists => f.write_str("NodeExists"),
+            Outcome::BadVersion => f.write_str("BadVersion"),
         }
     }
 }

@@ -1,14 +1,18 @@
 //! The search for an order of one path's writes: Wing & Gong's depth-first
 //! search, with Lowe's memo of (calls placed, state) so a state reached again
-//! by another order is not explored twice. It can also place the path's
+//! by another order is not explored twice (here also skipped when a node
+//! already reached had the same state with fewer unknown calls used). It can also place the path's
 //! reads as it goes (module docs, rules (a) to (c)): each read takes the
 //! first point that fits, which never hurts the reads after it, so reads add
 //! no branching; they only prune.
 
 use std::collections::{HashMap, HashSet};
 
+use super::bits::Bits;
+use super::session::{Read, Session, Source, sessions};
+
 use super::{
-    History, Linearization, OpId, Outcome, PathOps, SessionOps, Violation, Write, reads, report,
+    History, Linearization, OpId, Outcome, PathOps, Response, Violation, Write, reads, report,
     response_time, took_effect,
 };
 
@@ -64,15 +68,35 @@ fn ids(calls: &[Call<'_>], order: &[usize]) -> Vec<OpId> {
 pub(super) struct Call<'h> {
     pub(super) id: OpId,
     pub(super) write: Write,
-    data: Option<&'h [u8]>,
+    pub(super) data: Option<&'h [u8]>,
     invoke: u64,
     response: u64,
     /// None: unknown, any outcome fits.
     pub(super) expect: Option<&'h Outcome>,
+    /// A read returned its data: it took effect, and is tried among the
+    /// known calls, in invoke order, rather than last.
+    observed: bool,
+    /// For an unknown call no read saw: the one before it (by invoke) of
+    /// the same kind. Such calls differ only in when they may start, so the
+    /// search uses them in invoke order: an order that uses a later one
+    /// instead of an earlier works as well with the swap, and trying both
+    /// would multiply the orders searched by the ways to pick them.
+    twin_before: Option<usize>,
 }
 
 /// The path's writes, by invoke time (`PathOps` keeps them so).
 fn calls<'h>(history: &'h History, ops: &PathOps) -> Vec<Call<'h>> {
+    let returned = ops
+        .reads
+        .iter()
+        .filter_map(|id| match &history.entries[id.0].response {
+            Some(Response {
+                outcome: Outcome::Data { data, .. },
+                ..
+            }) => Some(data.as_slice()),
+            _ => None,
+        });
+    let returned: HashSet<&[u8]> = returned.collect();
     let calls = ops.writes.iter().filter_map(|&id| {
         let entry = &history.entries[id.0];
         Some(Call {
@@ -82,73 +106,18 @@ fn calls<'h>(history: &'h History, ops: &PathOps) -> Vec<Call<'h>> {
             invoke: entry.invoke,
             response: response_time(history, id),
             expect: entry.response.as_ref().map(|r| &r.outcome),
+            observed: entry.op.data().is_some_and(|d| returned.contains(d)),
+            twin_before: None,
         })
     });
-    calls.collect()
-}
-
-/// One session's reads of the path, in the order it sent them.
-#[derive(Debug)]
-struct Session<'h> {
-    reads: Vec<Read<'h>>,
-    /// `min_response_from[i]`: the earliest response among `reads[i..]`.
-    min_response_from: Vec<u64>,
-}
-
-#[derive(Debug)]
-struct Read<'h> {
-    /// The node it returned: data and version, or None for absent.
-    seen: Option<(&'h [u8], i32)>,
-    response: u64,
-    /// Rule (a): the session's writes that completed before this read was
-    /// invoked, as indexes into the calls; only the latest in real time,
-    /// since the others must be placed before them anyway.
-    after: Vec<usize>,
-}
-
-fn sessions<'h>(history: &'h History, ops: &PathOps, calls: &[Call<'h>]) -> Vec<Session<'h>> {
-    let index: HashMap<OpId, usize> = calls.iter().enumerate().map(|(i, c)| (c.id, i)).collect();
-    let sessions = ops.sessions(history).into_values();
-    sessions.map(|ops| session(history, &ops, &index)).collect()
-}
-
-fn session<'h>(
-    history: &'h History,
-    ops: &SessionOps,
-    index: &HashMap<OpId, usize>,
-) -> Session<'h> {
-    let mut reads = Vec::new();
-    for &id in &ops.reads {
-        let entry = &history.entries[id.0];
-        let Some(response) = &entry.response else {
-            continue;
-        };
-        let seen = match &response.outcome {
-            Outcome::Data { data, version } => Some((data.as_slice(), *version)),
-            _ => None,
-        };
-        // `ops.writes` is sorted by response time.
-        let finished = ops
-            .writes
-            .iter()
-            .take_while(|w| response_time(history, **w) < entry.invoke);
-        let latest_invoke = finished.clone().map(|w| history.entries[w.0].invoke).max();
-        let latest = finished.filter(|w| Some(response_time(history, **w)) >= latest_invoke);
-        let after = latest.filter_map(|w| index.get(w).copied()).collect();
-        reads.push(Read {
-            seen,
-            response: response.time,
-            after,
-        });
+    let mut calls: Vec<Call<'h>> = calls.collect();
+    let mut last_of_kind: HashMap<Write, usize> = HashMap::new();
+    for (i, call) in calls.iter_mut().enumerate() {
+        if call.expect.is_none() && !call.observed {
+            call.twin_before = last_of_kind.insert(call.write, i);
+        }
     }
-    let mut min_response_from = vec![u64::MAX; reads.len() + 1];
-    for i in (0..reads.len()).rev() {
-        min_response_from[i] = min_response_from[i + 1].min(reads[i].response);
-    }
-    Session {
-        reads,
-        min_response_from,
-    }
+    calls
 }
 
 pub(super) enum Ended {
@@ -169,12 +138,33 @@ struct Point {
     shaped: u64,
 }
 
-/// What the memo remembers of a node of the search.
+/// What the memo files a node of the search under: everything but the
+/// unknown calls placed (see `Search::remember`).
 #[derive(Debug, PartialEq, Eq, Hash)]
 struct Key {
-    at: Point,
+    node: Option<(i32, usize)>,
+    known: (usize, Box<[u64]>),
+}
+
+#[derive(Debug)]
+struct Reached {
     cursors: Box<[usize]>,
-    placed: (usize, Box<[u64]>),
+    unknown: Box<[u64]>,
+}
+
+impl Reached {
+    /// Whether a node that reached `self` can do all that one that reached
+    /// `other` can: its reads are placed as far (placing a read early
+    /// never hurts, module docs) and it has the unknown calls left over.
+    fn covers(&self, other: &Reached) -> bool {
+        let reads = self.cursors.iter().zip(&other.cursors).all(|(a, b)| a >= b);
+        reads
+            && self
+                .unknown
+                .iter()
+                .zip(&other.unknown)
+                .all(|(a, b)| a & !b == 0)
+    }
 }
 
 /// What to take back when the search backtracks over a call.
@@ -202,8 +192,15 @@ struct Search<'a, 'h> {
     placed: Bits,
     /// Per session, how many of its reads are placed.
     cursors: Vec<usize>,
+    /// Calls with a known outcome not placed yet. An unknown call may stay
+    /// out: it never took effect.
+    known_left: usize,
     trail: Vec<Undo>,
-    memo: HashSet<Key>,
+    /// Per key, the reads and unknown calls placed at nodes already
+    /// reached.
+    memo: HashMap<Key, Vec<Reached>>,
+    /// The calls whose outcome is unknown.
+    unknown: Bits,
     deepest: Vec<usize>,
 }
 
@@ -212,6 +209,7 @@ impl<'a, 'h> Search<'a, 'h> {
         Search {
             calls,
             cursors: vec![0; sessions.len()],
+            known_left: calls.iter().filter(|c| c.expect.is_some()).count(),
             sessions,
             budget,
             steps: 0,
@@ -221,7 +219,8 @@ impl<'a, 'h> Search<'a, 'h> {
             },
             placed: Bits::new(calls.len()),
             trail: Vec::new(),
-            memo: HashSet::new(),
+            memo: HashMap::new(),
+            unknown: Bits::of(calls.iter().map(|c| c.expect.is_none())),
             deepest: Vec::new(),
         }
     }
@@ -263,7 +262,7 @@ impl<'a, 'h> Search<'a, 'h> {
             .iter()
             .zip(&self.cursors)
             .all(|(s, &c)| c == s.reads.len());
-        self.trail.len() == self.calls.len() && reads_placed
+        self.known_left == 0 && reads_placed
     }
 
     fn version(&self) -> Option<i32> {
@@ -285,8 +284,11 @@ impl<'a, 'h> Search<'a, 'h> {
             };
         }
         self.placed.set(i);
+        if call.expect.is_some() {
+            self.known_left -= 1;
+        }
         let placed = self.place_reads();
-        if self.stuck() || !self.memo.insert(self.key()) {
+        if self.stuck() || !self.remember() {
             self.retract(i, before, &placed);
             return false;
         }
@@ -312,24 +314,43 @@ impl<'a, 'h> Search<'a, 'h> {
             self.cursors[session] -= 1;
         }
         self.placed.clear(call);
+        if self.calls[call].expect.is_some() {
+            self.known_left += 1;
+        }
         self.at = before;
     }
 
+    /// Records this node unless one reached before is at least as good:
+    /// same key, as many reads placed, and a subset of its unknown calls
+    /// placed. Unknown calls left over only add ways to go on (Lowe's memo,
+    /// with this dominance so that a cycle of unknown calls back to a state
+    /// already seen stops at once).
+    fn remember(&mut self) -> bool {
+        let reached = Reached {
+            cursors: self.cursors.clone().into_boxed_slice(),
+            unknown: self.placed.and(&self.unknown),
+        };
+        let seen = self.memo.entry(self.key()).or_default();
+        if seen.iter().any(|earlier| earlier.covers(&reached)) {
+            return false;
+        }
+        seen.push(reached);
+        true
+    }
+
+    /// The memo key keeps only what decides what can follow, so that
+    /// equal states meet: the version; the writer only if a read returned
+    /// its data (and there are reads); and not `shaped`, since a node that
+    /// is not stuck has `shaped` below every read left, where its value
+    /// makes no difference to them.
     fn key(&self) -> Key {
-        // Without reads, only the version decides what can follow; keeping
-        // the writer and `shaped` would tell equal states apart.
-        let at = if self.sessions.is_empty() {
-            Point {
-                node: self.at.node.map(|(version, _)| (version, 0)),
-                shaped: 0,
-            }
-        } else {
-            self.at
+        let writer = |w: usize| {
+            let seen = !self.sessions.is_empty() && self.calls[w].observed;
+            if seen { w } else { usize::MAX }
         };
         Key {
-            at,
-            cursors: self.cursors.clone().into_boxed_slice(),
-            placed: self.placed.tail(),
+            node: self.at.node.map(|(version, w)| (version, writer(w))),
+            known: self.placed.or(&self.unknown).tail(),
         }
     }
 
@@ -361,15 +382,28 @@ impl<'a, 'h> Search<'a, 'h> {
         shows && read.response >= self.at.shaped && read.after.iter().all(|&w| self.placed.get(w))
     }
 
-    /// Whether a read left can no longer be placed: `shaped` only grows
-    /// along a branch, so rule (c) shuts it out for good.
+    /// Whether a session's next read can no longer be placed: `shaped`
+    /// only grows along a branch, so rule (c) shuts it out for good, and a
+    /// node whose writer is overwritten does not come back.
     fn stuck(&self) -> bool {
-        let sessions = self.sessions.iter().zip(&self.cursors);
-        sessions.into_iter().any(|(s, &c)| {
-            s.min_response_from
+        let mut next = self.sessions.iter().zip(&self.cursors);
+        next.any(|(session, &c)| {
+            let too_new = session
+                .min_response_from
                 .get(c)
-                .is_some_and(|&m| m < self.at.shaped)
+                .is_some_and(|&m| m < self.at.shaped);
+            too_new || session.reads.get(c).is_some_and(|read| self.gone(read))
         })
+    }
+
+    fn gone(&self, read: &Read<'_>) -> bool {
+        match read.source {
+            Source::Open => false,
+            Source::Nowhere => true,
+            Source::Call(writer) => {
+                self.placed.get(writer) && self.at.node.map(|(_, w)| w) != Some(writer)
+            }
+        }
     }
 
     fn frame(&self) -> Frame {
@@ -381,7 +415,7 @@ impl<'a, 'h> Search<'a, 'h> {
 
     /// The calls to try next, in the order to try them.
     fn options(&self) -> Vec<usize> {
-        let mut options = self.candidates();
+        let mut options = self.movable();
         // A failed call that fits here changes nothing and no open call must
         // come before it, so placing it now rules out no order that places
         // it later (and a session's write placed early only helps its
@@ -389,10 +423,24 @@ impl<'a, 'h> Search<'a, 'h> {
         if let Some(&idle) = options.iter().find(|&&i| self.is_idle(i)) {
             return vec![idle];
         }
-        // Known outcomes first: a call with an unknown outcome then lands
-        // last, as if it never took effect, unless the others need it.
-        options.sort_by_key(|&i| self.calls[i].expect.is_none());
+        // Known outcomes first: a call with an unknown outcome that no read
+        // saw then lands last, or stays out, unless the others need it.
+        options.sort_by_key(|&i| self.calls[i].expect.is_none() && !self.calls[i].observed);
         options
+    }
+
+    /// The candidates worth trying: an unknown call that would change
+    /// nothing here is the same as one that never took effect, which
+    /// leaving it out already covers.
+    fn movable(&self) -> Vec<usize> {
+        let mut movable = self.candidates();
+        movable.retain(|&i| {
+            let call = &self.calls[i];
+            let twin_placed = call.twin_before.is_none_or(|t| self.placed.get(t));
+            call.expect.is_some()
+                || (twin_placed && took_effect(&call.write.apply(self.version()).1))
+        });
+        movable
     }
 
     /// Real time: a call can come next only if no open call returned before
@@ -429,41 +477,7 @@ pub(super) fn stuck_at(
         search.step(call);
     }
     let version = search.version();
-    let next = search.candidates().into_iter();
+    let next = search.movable().into_iter();
     let next = next.map(|i| (i, calls[i].write.apply(version).1)).collect();
     (version, next)
-}
-
-/// A fixed-size set of call indexes.
-#[derive(Debug, Clone)]
-struct Bits(Vec<u64>);
-
-impl Bits {
-    fn new(len: usize) -> Bits {
-        Bits(vec![0; len.div_ceil(64)])
-    }
-
-    fn get(&self, i: usize) -> bool {
-        self.0[i / 64] >> (i % 64) & 1 == 1
-    }
-
-    fn set(&mut self, i: usize) {
-        self.0[i / 64] |= 1 << (i % 64);
-    }
-
-    fn clear(&mut self, i: usize) {
-        self.0[i / 64] &= !(1 << (i % 64));
-    }
-
-    /// The words after the leading full ones, and how many those were:
-    /// placed calls are mostly a prefix, so memo keys stay short.
-    fn tail(&self) -> (usize, Box<[u64]>) {
-        let full = self.0.iter().take_while(|&&w| w == u64::MAX).count();
-        let used = self
-            .0
-            .iter()
-            .rposition(|&w| w != 0)
-            .map_or(0, |last| last + 1);
-        (full, self.0[full..used.max(full)].into())
-    }
 }
