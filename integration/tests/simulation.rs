@@ -190,11 +190,11 @@ fn outcome_of(resp: Response) -> Option<Outcome> {
     })
 }
 
+/// Per member, per key: the data and version read, or None (no node).
+type Answers = BTreeMap<usize, Vec<Option<(Vec<u8>, i32)>>>;
+
 /// After healing: every member's answer for every key, read after a sync.
-async fn final_reads(
-    plan: Plan,
-    answers: Rc<RefCell<BTreeMap<usize, Vec<Option<(Vec<u8>, i32)>>>>>,
-) -> turmoil::Result {
+async fn final_reads(plan: Plan, answers: Rc<RefCell<Answers>>) -> turmoil::Result {
     for sid in 1..=plan.members {
         let target = format!("n{sid}:{CLIENT_PORT}");
         let mut c = loop {
