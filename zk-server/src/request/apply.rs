@@ -45,12 +45,11 @@ impl Core {
                     .insert(txn.header.client_id, t.timeout_ms.max(0) as u32, None);
             }
             let (result, changes) = self.tree.apply(&txn);
+            crate::persist::track_session(&mut self.committed_sessions, &txn);
             self.overlay.applied(zxid);
             if let Some(snapshotter) = self.snapshotter.as_mut() {
-                let sessions = &self.sessions;
-                snapshotter.applied(&self.tree, || {
-                    sessions.iter().map(|s| (s.id, s.timeout_ms)).collect()
-                });
+                let sessions = &self.committed_sessions;
+                snapshotter.applied(&self.tree, || sessions.clone());
             }
             self.fire(&changes, zxid);
             self.finish(inflight, &txn, result).await;

@@ -119,6 +119,10 @@ pub struct Core {
     pub(super) downstream: Downstream,
     /// A learner's requests waiting for the leader, in the order sent.
     pub(super) pending: VecDeque<Pending>,
+    /// The sessions as of the applied zxid (created and not closed by
+    /// committed txns), for snapshots: the table above also holds
+    /// sessions whose createSession is still in the pipeline.
+    pub(super) committed_sessions: BTreeMap<i64, u32>,
     /// A learner's sessions with traffic since the last report.
     pub(super) touched: BTreeSet<i64>,
     /// Error replies waiting for the txns they were decided against to be
@@ -168,6 +172,7 @@ impl Core {
             downstream,
             pending: VecDeque::new(),
             touched: BTreeSet::new(),
+            committed_sessions: sessions.clone(),
             deferred: VecDeque::new(),
             stats,
             last_reap: Instant::now(),

@@ -276,7 +276,7 @@ impl Core {
     pub(super) fn snapshot(&self) -> Snapshot {
         Snapshot {
             zxid: self.tree.last_zxid(),
-            sessions: self.sessions.iter().map(|s| (s.id, s.timeout_ms)).collect(),
+            sessions: self.committed_sessions.clone(),
             tree: self.tree.clone(),
         }
     }
