@@ -30,9 +30,12 @@ case $cmd in
     mkdir -p "$dir"
     client=$(free_base); peer=$(free_base); election=$(free_base)
     (cd "$here" && cargo build -q -p zk-server)
+    # A short tick for quick session tests, with limits loose enough that a
+    # loaded 2-core CI machine neither drops followers nor expires sessions.
     setsid "$here/target/debug/zk-server" cluster --nodes 3 --dir "$dir" \
       --client-port "$client" --peer-port "$peer" --election-port "$election" \
-      --set tickTime=200 --set maxClientCnxns=0 --set extendedTypesEnabled=true \
+      --set tickTime=200 --set initLimit=50 --set syncLimit=25 --set maxSessionTimeout=60000 \
+      --set maxClientCnxns=0 --set extendedTypesEnabled=true \
       --set znode.container.checkIntervalMs=200 > "$dir/cluster.out" 2>&1 &
     echo $! > "$dir/pid"
     for _ in $(seq 1 300); do

@@ -28,6 +28,8 @@ async fn barrier_holds_waiters_until_removed() {
     let mut waiters = Vec::new();
     for fw in &fws[1..] {
         let barrier = DistributedBarrier::new(fw, "/b/simple/gate");
+        // Each framework may be on another member of an ensemble.
+        fw.client().sync("/").await.expect("sync");
         assert!(!barrier.try_wait(SHORT).await.expect("try_wait"));
         let passed = passed.clone();
         waiters.push(tokio::spawn(async move {
@@ -53,6 +55,7 @@ async fn a_barrier_wait_outlives_its_session() {
     let owner = DistributedBarrier::new(&owner_fw, "/b/expiry");
     owner.set().await.expect("set");
     let waiter = DistributedBarrier::new(&waiter_fw, "/b/expiry");
+    waiter_fw.client().sync("/").await.expect("sync");
     assert!(!waiter.try_wait(SHORT).await.expect("try_wait"));
     let old = waiter_fw.client();
     let waiting = tokio::spawn(async move { waiter.wait().await });

@@ -88,6 +88,8 @@ async fn digest_acl_needs_the_credentials() {
         .await
         .expect("create readable");
     assert_eq!(alice.get_acl("/readable").await.expect("acl").0, readable);
+    // bob may be on another member of an ensemble.
+    bob.sync("/").await.expect("sync");
     let (acl, _) = bob.get_acl("/readable").await.expect("get acl");
     assert_eq!(acl[0].id, Id::new("digest", "alice:x"), "{acl:?}");
     assert_eq!(acl[1], readable[1]);
