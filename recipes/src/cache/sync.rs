@@ -70,7 +70,6 @@ async fn follow(client: &Client, shared: &Shared) -> Follow {
     }
     shared.initialized();
     let mut states = client.state_watcher();
-    let mut connected = true;
     loop {
         tokio::select! {
             () = shared.stop.cancelled() => return Follow::Stop,
@@ -87,13 +86,16 @@ async fn follow(client: &Client, shared: &Shared) -> Follow {
                 if changed.is_err() || state.is_terminal() {
                     return Follow::SessionEnded;
                 }
-                if state.is_connected() && !connected {
+                // Any change that ends connected means the connection
+                // dropped in between (the state channel keeps only the
+                // latest value, so a quick Disconnected-Connected can show
+                // as Connected alone): read the subtree again.
+                if state.is_connected() {
                     if let Err(e) = resync(client, shared).await {
                         return on_error(&e);
                     }
                     shared.initialized();
                 }
-                connected = state.is_connected();
             }
         }
     }
