@@ -33,6 +33,9 @@ async fn register_query_and_curator_json() {
     for i in [&a, &b, &db] {
         mine.register(i).await.expect("register");
     }
+    // The two frameworks may be on different members of an ensemble:
+    // each syncs before reading what the other wrote.
+    sync(&fws[1]).await;
     assert_eq!(
         theirs.query_names().await.expect("names"),
         vec!["api", "db"]
@@ -102,6 +105,7 @@ async fn register_query_and_curator_json() {
     )
     .await
     .expect("create");
+    sync(&fws[0]).await;
     let java = mine
         .query_instance("api", "java-1")
         .await
@@ -113,11 +117,13 @@ async fn register_query_and_curator_json() {
     let mut b2 = b.clone();
     b2.port = Some(8081);
     mine.update(&b2).await.expect("update");
+    sync(&fws[1]).await;
     assert_eq!(
         theirs.query_instance("api", "b").await.expect("query"),
         Some(b2.clone())
     );
     mine.unregister(&b2).await.expect("unregister");
+    sync(&fws[1]).await;
     assert_eq!(
         ids(&theirs.query_instances("api").await.expect("instances")),
         set(&["a", "java-1"])
@@ -304,4 +310,9 @@ async fn reregisters_after_session_expiry() {
     discovery.close();
     other.close();
     env.finish(&[fw, observer_fw]).await;
+}
+
+/// Brings `fw`'s server up to date with the leader before a read.
+async fn sync(fw: &zk_recipes::Framework) {
+    fw.client().sync("/").await.expect("sync");
 }
