@@ -125,6 +125,8 @@ async fn a_name_has_one_owner() {
     );
     assert_eq!(b.lookup("scanner").await.expect("lookup"), None);
     b.register("scanner", b"10.0.0.9").await.expect("register");
+    // `a` may be on another member of an ensemble: sync before reading.
+    fws[0].client().sync("/").await.expect("sync");
     assert_eq!(a.list().await.expect("list"), ["printer", "scanner"]);
     assert!(b.unregister("printer").await.expect("unregister"));
     assert!(!b.unregister("printer").await.expect("unregister"));
