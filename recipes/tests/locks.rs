@@ -251,10 +251,12 @@ async fn mutex_is_reentrant_per_handle() {
     g1.release().await.expect("release 1");
     assert!(lock.is_held(), "one hold left");
     assert!(other.try_acquire(SHORT).await.expect("try").is_none());
+    client.sync("/").await.expect("sync");
     assert!(client.exists(&node).await.expect("exists").is_some());
 
     g2.release().await.expect("release 2");
     assert!(!lock.is_held());
+    client.sync("/").await.expect("sync");
     assert!(client.exists(&node).await.expect("exists").is_none());
     let g = within("other acquires", other.acquire())
         .await

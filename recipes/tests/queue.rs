@@ -317,6 +317,8 @@ async fn priority_queue_takes_lowest_priority_first() {
         Some((b"z".to_vec(), i32::MIN))
     );
     let consumer = DistributedPriorityQueue::new(&fws[1], "/q/prio");
+    // The consumer may be on another member of an ensemble.
+    fws[1].client().sync("/").await.expect("sync");
     let mut order = Vec::new();
     while let Some((data, prio)) = consumer.try_take(Duration::ZERO).await.expect("take") {
         order.push((String::from_utf8(data).expect("utf-8"), prio));
@@ -441,6 +443,7 @@ async fn id_queue_removes_by_id() {
     assert!(queue.put("", b"x").await.is_err());
     assert_eq!(queue.ids().await.expect("ids"), ["a", "b-2", "a", "c"]);
     let other = DistributedIdQueue::new(&fws[1], "/q/ids");
+    fws[1].client().sync("/").await.expect("sync");
     assert_eq!(other.remove("a").await.expect("remove"), 2);
     assert_eq!(other.remove("a").await.expect("remove"), 0);
     assert_eq!(
@@ -451,6 +454,7 @@ async fn id_queue_removes_by_id() {
         within("take", other.take()).await.expect("take"),
         ("b-2".to_owned(), b"2".to_vec())
     );
+    fws[0].client().sync("/").await.expect("sync");
     assert_eq!(queue.len().await.expect("len"), 1);
     env.finish(&fws).await;
 }
@@ -466,6 +470,9 @@ async fn id_queue_remove_and_take_race_fairly() {
             .put(&format!("id{n}"), &item(0, n))
             .await
             .expect("put");
+    }
+    for fw in &fws[1..] {
+        fw.client().sync("/").await.expect("sync");
     }
     let remover = DistributedIdQueue::new(&fws[1], "/q/ids-race");
     let removing = tokio::spawn(async move {

@@ -457,6 +457,16 @@ quit
         |t: &str, path: &str| format!("WatchedEvent state:SyncConnected type:{t} path:{r}{path}");
     let mut events = run.events();
     events.sort();
+    // The quiet set's event may still be on its way to the printer when
+    // `printwatches on` runs (the flag is read when an event is printed, as
+    // in zkCli; on an ensemble the write takes longer): one extra copy is
+    // allowed.
+    let x_changed = p("NodeDataChanged", "/x");
+    if events.iter().filter(|e| **e == x_changed).count() == 3
+        && let Some(at) = events.iter().position(|e| *e == x_changed)
+    {
+        events.remove(at);
+    }
     let mut want = vec![
         p("NodeCreated", "/w"),
         p("NodeCreated", "/w/c"),

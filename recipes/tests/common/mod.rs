@@ -204,6 +204,8 @@ pub async fn delete_tree(client: &Client, path: &str) {
 /// The children of `dir`, sorted; empty when it does not exist (lock
 /// directories are containers the server may delete once empty).
 pub async fn children(client: &Client, dir: &str) -> Vec<String> {
+    // Other sessions may be on other members of an ensemble.
+    client.sync("/").await.expect("sync");
     match client.get_children(dir).await {
         Ok((mut kids, _)) => {
             kids.sort();
