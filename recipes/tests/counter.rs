@@ -59,6 +59,8 @@ async fn atomic_long_increments_add_up_exactly() {
     // it from: the post values are exactly 1..=total.
     let distinct: BTreeSet<i64> = posts.iter().copied().collect();
     assert_eq!(distinct, (1..=total).collect::<BTreeSet<_>>());
+    // Others wrote through other members, maybe: sync before reading.
+    fws[0].client().sync("/").await.expect("sync");
     let counter = DistributedAtomicLong::new(&fws[0], "/c/hits");
     assert_eq!(counter.get().await.expect("get"), total);
     // The node holds 8 big-endian bytes, and no marker is left.
@@ -85,6 +87,8 @@ async fn atomic_long_increments_add_up_while_connections_drop() {
     let total = posts.len() as i64;
     let distinct: BTreeSet<i64> = posts.iter().copied().collect();
     assert_eq!(distinct, (1..=total).collect::<BTreeSet<_>>());
+    // Others wrote through other members, maybe: sync before reading.
+    fws[0].client().sync("/").await.expect("sync");
     let counter = DistributedAtomicLong::new(&fws[0], "/c/cuts");
     assert_eq!(counter.get().await.expect("get"), total);
     for fw in &fws {
@@ -121,6 +125,8 @@ async fn atomic_long_compare_and_set_rules() {
     assert!(set.succeeded);
     assert_eq!(a.increment().await.expect("wrap").post_value, i64::MIN);
     b.force_set(7).await.expect("force_set");
+    // Others wrote through other members, maybe: sync before reading.
+    fws[0].client().sync("/").await.expect("sync");
     assert_eq!(a.get().await.expect("get"), 7);
 
     // A counter made by force_set on a missing node.
@@ -201,6 +207,8 @@ async fn shared_count_increments_by_compare_and_set_add_up() {
     for j in joins {
         within("incrementers", j).await.expect("task");
     }
+    // Others wrote through other members, maybe: sync before reading.
+    fws[0].client().sync("/").await.expect("sync");
     let check = SharedCount::new(&fws[0], "/c/shared-race", 0);
     assert_eq!(check.read().await.expect("read").value, 3 * per_session);
     env.finish(&fws).await;
