@@ -9,13 +9,21 @@ use std::process::{Child, Command, ExitCode, Stdio};
 
 use anyhow::{Context, Result, bail};
 
+#[derive(clap::Args, Debug)]
 pub struct ClusterArgs {
+    #[arg(long, default_value_t = 3)]
     pub nodes: u16,
+    #[arg(long, default_value = "zk-cluster")]
     pub dir: PathBuf,
+    #[arg(long, default_value_t = 2181)]
     pub client_port: u16,
+    #[arg(long, default_value_t = 2888)]
     pub peer_port: u16,
+    #[arg(long, default_value_t = 3888)]
     pub election_port: u16,
-    /// Extra zoo.cfg lines (`key=value`) for every member.
+    /// An extra zoo.cfg line for every member (repeatable), e.g.
+    /// `--set tickTime=200`.
+    #[arg(long, value_name = "KEY=VALUE")]
     pub set: Vec<String>,
 }
 

@@ -47,22 +47,7 @@ enum Command {
     Verify { dir: PathBuf },
     /// Run an ensemble of NODES members on this machine, for trying things
     /// out: clients on 2181.., data under DIR/nK.
-    Cluster {
-        #[arg(long, default_value_t = 3)]
-        nodes: u16,
-        #[arg(long, default_value = "zk-cluster")]
-        dir: PathBuf,
-        #[arg(long, default_value_t = 2181)]
-        client_port: u16,
-        #[arg(long, default_value_t = 2888)]
-        peer_port: u16,
-        #[arg(long, default_value_t = 3888)]
-        election_port: u16,
-        /// An extra zoo.cfg line for every member (repeatable), e.g.
-        /// `--set tickTime=200`.
-        #[arg(long, value_name = "KEY=VALUE")]
-        set: Vec<String>,
-    },
+    Cluster(cluster::ClusterArgs),
     /// Delete all but the newest COUNT snapshots (at least 3) and the log
     /// segments they cover (like zkCleanup.sh).
     Purge {
@@ -117,31 +102,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("{} files removed", deleted.len());
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Cluster {
-            nodes,
-            dir,
-            client_port,
-            peer_port,
-            election_port,
-            set,
-        }) => {
-            let args = cluster::ClusterArgs {
-                nodes,
-                dir,
-                client_port,
-                peer_port,
-                election_port,
-                set,
-            };
-            cluster::run(&args, || {
-                if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                    .enable_all()
-                    .build()
-                {
-                    rt.block_on(wait_for_signal());
-                }
-            })
-        }
+        Some(Command::Cluster(args)) => cluster::run(&args, || {
+            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            {
+                rt.block_on(wait_for_signal());
+            }
+        }),
         Some(Command::Restart { config }) => {
             let path = config_path(config)?;
             control::stop(&load_opt(path.as_deref())?)?;

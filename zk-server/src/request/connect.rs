@@ -30,27 +30,13 @@ impl Core {
         }
         let timeout_ms = self.config.negotiate_timeout(req.timeout_ms);
         c.timeout_ms = timeout_ms;
-        if self.read_only {
-            // Cut off from the quorum: only clients that accept a
-            // read-only server are served, and new sessions stay local
-            // (`ReadOnlyZooKeeperServer`).
-            if req.read_only != Some(true) {
-                c.send(Outbound::Close);
-                return;
-            }
-            if req.session_id == 0 {
-                let id = self.sessions.next_id();
-                self.sessions.insert(id, timeout_ms, Some(conn));
-                c.session_id = id;
-                let response = self.connect_response(id, timeout_ms, req.read_only);
-                if let Some(c) = self.conns.get(&conn) {
-                    c.send(Outbound::Handshake(response));
-                }
-                tracing::info!(session = format_args!("{id:#x}"), "new read-only session");
-                return;
-            }
+        // Cut off from the quorum: only clients that accept a read-only
+        // server are served (`ReadOnlyZooKeeperServer`).
+        if self.read_only && req.read_only != Some(true) {
+            c.send(Outbound::Close);
+            return;
         }
-        if req.session_id == 0 && self.write_failure.is_some() {
+        if req.session_id == 0 && self.write_failure.is_some() && !self.read_only {
             // Creating a session is a write.
             c.send(Outbound::Close);
             return;
@@ -59,6 +45,15 @@ impl Core {
             let id = self.sessions.next_id();
             self.sessions.insert(id, timeout_ms, Some(conn));
             c.session_id = id;
+            if self.read_only {
+                // A read-only server's sessions are local: no txn.
+                let response = self.connect_response(id, timeout_ms, req.read_only);
+                if let Some(c) = self.conns.get(&conn) {
+                    c.send(Outbound::Handshake(response));
+                }
+                tracing::info!(session = format_args!("{id:#x}"), "new read-only session");
+                return;
+            }
             c.inflight_writes += 1;
             tracing::info!(session = format_args!("{id:#x}"), timeout_ms, "new session");
             if self.is_learner() {
