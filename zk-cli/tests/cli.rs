@@ -457,24 +457,18 @@ quit
         |t: &str, path: &str| format!("WatchedEvent state:SyncConnected type:{t} path:{r}{path}");
     let mut events = run.events();
     events.sort();
-    // The quiet set's event may still be on its way to the printer when
-    // `printwatches on` runs (the flag is read when an event is printed, as
-    // in zkCli; on an ensemble the write takes longer): one extra copy is
-    // allowed.
+    // How many copies of /x's NodeDataChanged are printed depends on
+    // timing zkCli has too: the printwatches flag is read when an event is
+    // printed, and copies reaching several watchers are merged within a
+    // window. Between one and three; the other events exactly.
     let x_changed = p("NodeDataChanged", "/x");
-    if events.iter().filter(|e| **e == x_changed).count() == 3
-        && let Some(at) = events.iter().position(|e| *e == x_changed)
-    {
-        events.remove(at);
-    }
+    let copies = events.iter().filter(|e| **e == x_changed).count();
+    assert!((1..=3).contains(&copies), "{run:?}");
+    events.retain(|e| *e != x_changed);
     let mut want = vec![
         p("NodeCreated", "/w"),
         p("NodeCreated", "/w/c"),
         p("NodeDataChanged", "/w/c"),
-        // get -w's; then stat -w's and the persistent watch's, printed once
-        // (zkCli's one watcher hears it once); the third set is not shown
-        p("NodeDataChanged", "/x"),
-        p("NodeDataChanged", "/x"),
         p("NodeChildrenChanged", "/x"),
         p("PersistentWatchRemoved", "/w"),
     ];
