@@ -1,9 +1,13 @@
 //! Test support shared by the workspace's suites: a TCP proxy between a
 //! client and a server that can be cut (connection loss without a server
-//! restart), restored, or frozen (requests sent, never answered); and a
-//! history checker for the simulation tests ([`linearize`]).
+//! restart), restored, or frozen (requests sent, never answered); a
+//! history checker for the simulation tests ([`linearize`]); and an
+//! in-process server for tests and documentation examples ([`server`],
+//! [`doc`]).
 
+pub mod doc;
 pub mod linearize;
+pub mod server;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

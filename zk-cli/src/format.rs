@@ -218,6 +218,15 @@ pub fn keeper_exception(err: &Error, path: Option<&str>) -> String {
     }
 }
 
+/// Why a connect failed: a name that does not resolve or a missing chroot
+/// in our own words (zkCli would retry forever), the rest as zkCli says it.
+pub fn connect_error(err: &Error) -> String {
+    match err {
+        Error::UnknownHost(_) | Error::NoChroot { .. } => err.to_string(),
+        e => keeper_exception(e, None),
+    }
+}
+
 /// What zkCli prints for a failed call on `path` (`CliWrapperException`,
 /// or the `IllegalArgumentException` of a bad path).
 pub fn error(err: &Error, path: &str) -> String {

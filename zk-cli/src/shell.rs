@@ -124,7 +124,7 @@ impl Shell {
             Err(e) => Err(CliError::new(format!(
                 "Unable to connect to {}: {}",
                 self.opts.server,
-                crate::format::keeper_exception(&e, None)
+                crate::format::connect_error(&e)
             ))),
         }
     }

@@ -307,6 +307,56 @@ async fn no_server_fails() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unresolvable_host_fails_at_once_naming_it() {
+    // With the default 30 s timeout: the failure must not wait for it.
+    let started = std::time::Instant::now();
+    let run = run_zkcli(
+        ["-server", "no-such-host.invalid:2181", "ls", "/"]
+            .map(str::to_owned)
+            .to_vec(),
+        None,
+    )
+    .await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert!(
+        run.stderr.starts_with(
+            "Unable to connect to no-such-host.invalid:2181: no host of the connect string \
+             resolves: no-such-host.invalid:2181 ("
+        ),
+        "{run:?}"
+    );
+    assert!(
+        started.elapsed() < std::time::Duration::from_secs(20),
+        "{run:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn missing_chroot_is_named() {
+    let t = Target::start().await;
+    let r = unique_root("chroot");
+    let run = run_zkcli(
+        vec![
+            "-server".into(),
+            format!("{}{r}", t.connect),
+            "ls".into(),
+            "/".into(),
+        ],
+        None,
+    )
+    .await;
+    assert_eq!(run.code, 1, "{run:?}");
+    assert_eq!(
+        run.err_lines(),
+        [format!(
+            "Unable to connect to {}{r}: chroot {r} does not exist",
+            t.connect
+        )]
+    );
+    t.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn shell_script_from_stdin() {
     let t = Target::start().await;
     let r = unique_root("shell");

@@ -111,6 +111,31 @@ impl ClientBuilder {
     }
 }
 
+/// Fails when not one of `hosts` resolves (a typo, a name that does not
+/// exist), so a caller hears it at once instead of after the connect
+/// timeout. One name that resolves is enough: the others may come up later
+/// (names are resolved again at every attempt).
+pub(crate) async fn check_resolvable(hosts: &[HostPort], timeout: Duration) -> Result<()> {
+    let lookups = hosts.iter().map(|h| async move {
+        let found =
+            tokio::time::timeout(timeout, tokio::net::lookup_host((h.host.as_str(), h.port))).await;
+        match found {
+            Ok(Ok(mut addrs)) => match addrs.next() {
+                Some(_) => Ok(()),
+                None => Err(format!("{}:{} (no address)", h.host, h.port)),
+            },
+            Ok(Err(e)) => Err(format!("{}:{} ({e})", h.host, h.port)),
+            Err(_) => Err(format!("{}:{} (lookup timed out)", h.host, h.port)),
+        }
+    });
+    let results = futures::future::join_all(lookups).await;
+    if results.iter().any(Result::is_ok) {
+        return Ok(());
+    }
+    let failures: Vec<String> = results.into_iter().filter_map(Result::err).collect();
+    Err(Error::UnknownHost(failures.join(", ")))
+}
+
 fn parse_host(item: &str) -> Option<HostPort> {
     let (host, port) = if let Some(rest) = item.strip_prefix('[') {
         let (host, after) = rest.split_once(']')?;

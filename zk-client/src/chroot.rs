@@ -15,6 +15,11 @@ impl Chroot {
         Ok(Chroot(Some(root.to_owned())))
     }
 
+    /// The chroot's server path, if there is one.
+    pub fn root(&self) -> Option<&str> {
+        self.0.as_deref()
+    }
+
     /// The server path of a client path (validated first).
     pub fn apply(&self, path: &str, sequential: bool) -> Result<String> {
         check(path, sequential)?;

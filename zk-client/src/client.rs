@@ -66,6 +66,7 @@ impl Client {
     }
 
     pub(crate) async fn start(opts: ClientBuilder) -> Result<Client> {
+        crate::builder::check_resolvable(&opts.hosts, opts.connect_timeout).await?;
         let (tx, rx) = mpsc::unbounded_channel();
         let (state, _) = watch::channel(SessionState::Connecting);
         let shared = Arc::new(Shared {
@@ -86,12 +87,31 @@ impl Client {
             }),
         };
         match tokio::time::timeout(connect_timeout, ready_rx).await {
-            Ok(Ok(Ok(()))) => Ok(client),
-            Ok(Ok(Err(e))) => Err(e),
-            Ok(Err(_)) => Err(client.inner.shared.terminal_error()),
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(e))) => return Err(e),
+            Ok(Err(_)) => return Err(client.inner.shared.terminal_error()),
             // Dropping the client ends the task.
-            Err(_) => Err(Error::ConnectTimeout),
+            Err(_) => return Err(Error::ConnectTimeout),
         }
+        client.check_chroot().await?;
+        Ok(client)
+    }
+
+    /// Every path would fail with NoNode under a chroot that does not
+    /// exist, and the error would not say why: fail the connect instead,
+    /// naming it. A chroot the client may not read (NoAuth) is taken as
+    /// there; a lost connection is left to the calls that follow.
+    async fn check_chroot(&self) -> Result<()> {
+        let Some(chroot) = self.inner.chroot.root() else {
+            return Ok(());
+        };
+        if let Ok(None) = self.exists("/").await {
+            self.close().await;
+            return Err(Error::NoChroot {
+                chroot: chroot.to_owned(),
+            });
+        }
+        Ok(())
     }
 
     /// The session's id, password and negotiated timeout.

@@ -92,6 +92,17 @@ pub enum Error {
     /// No server could be reached in time.
     #[error("no server reachable within the connect timeout")]
     ConnectTimeout,
+    /// No host of the connect string resolves to an address (checked once,
+    /// before the first connect); the text names each host and why.
+    #[error("no host of the connect string resolves: {0}")]
+    UnknownHost(String),
+    /// The chroot of the connect string (`host:2181/app`) does not exist on
+    /// the server: create it first, through a client without the chroot.
+    #[error("chroot {chroot} does not exist")]
+    NoChroot {
+        /// The chroot, as in the connect string.
+        chroot: String,
+    },
     /// `close()` was called or every handle was dropped.
     #[error("client is closed")]
     Closed,

@@ -145,19 +145,20 @@ async fn nested_and_missing_chroots() {
     c.sync("/app").await.expect("sync");
     assert!(c.exists("/app/x").await.expect("exists").is_some());
 
-    // A chroot that does not exist: connecting works, ops fail with NoNode.
-    let missing = Client::builder(&format!("{}{}/nothing", env.servers, env.root))
+    // A chroot that does not exist: the connect fails and names it, where
+    // every op would otherwise fail with a bare NoNode.
+    let chroot = format!("{}/nothing", env.root);
+    let missing = Client::builder(&format!("{}{chroot}", env.servers))
         .expect("connect string")
         .connect();
-    let missing = within("connect", missing).await.expect("connect");
-    assert_eq!(missing.get_data("/").await, Err(Error::NoNode));
+    let err = within("connect", missing).await.expect_err("no chroot");
     assert_eq!(
-        missing
-            .create("/y", b"", &CreateOptions::persistent())
-            .await,
-        Err(Error::NoNode)
+        err,
+        Error::NoChroot {
+            chroot: chroot.clone()
+        }
     );
-    missing.close().await;
+    assert_eq!(err.to_string(), format!("chroot {chroot} does not exist"));
     nested.close().await;
     c.close().await;
     env.stop().await;

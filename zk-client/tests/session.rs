@@ -205,6 +205,38 @@ async fn connect_timeout_when_nobody_listens() {
 }
 
 #[tokio::test]
+async fn hosts_that_do_not_resolve_fail_at_once() {
+    // `.invalid` never resolves (RFC 2606). A long connect timeout shows
+    // the failure does not wait for it.
+    let started = std::time::Instant::now();
+    let connect = Client::builder("no-such-host.invalid:2181,also-not.invalid:2182")
+        .expect("connect string")
+        .connect_timeout(Duration::from_secs(60))
+        .connect();
+    let err = within("UnknownHost", connect).await.expect_err("no host");
+    let Error::UnknownHost(text) = &err else {
+        panic!("{err:?}");
+    };
+    assert!(text.contains("no-such-host.invalid:2181"), "{text}");
+    assert!(text.contains("also-not.invalid:2182"), "{text}");
+    assert!(started.elapsed() < Duration::from_secs(30), "{err}");
+
+    // One name that resolves is enough.
+    let env = TestEnv::new().await;
+    env.ensure_root().await;
+    let connect = Client::builder(&format!(
+        "no-such-host.invalid:2181,{}{}",
+        env.first_server(),
+        env.root
+    ))
+    .expect("connect string")
+    .connect();
+    let c = within("connect", connect).await.expect("connect");
+    c.close().await;
+    env.stop().await;
+}
+
+#[tokio::test]
 async fn dead_host_first_then_a_live_one() {
     let env = TestEnv::new().await;
     env.ensure_root().await;

@@ -1,0 +1,38 @@
+//! Runs documentation examples against a real server: each example gets
+//! its own in-process `zk-server` (in memory, on a free loopback port),
+//! started before the example and shut down after it.
+//!
+//! ```
+//! zk_testkit::doc::run(|servers| async move {
+//!     let client = zk_client::Client::connect(&servers).await?;
+//!     assert!(client.exists("/zookeeper").await?.is_some());
+//!     Ok(())
+//! });
+//! ```
+
+use std::future::Future;
+
+/// What an example returns: `?` works on any error.
+pub type DocResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
+
+/// Starts a server, runs `example` with its connect string, stops the
+/// server; panics (failing the doc test) if the example returns an error.
+pub fn run<F, Fut>(example: F)
+where
+    F: FnOnce(String) -> Fut,
+    Fut: Future<Output = DocResult>,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("a tokio runtime");
+    runtime.block_on(async {
+        let server = crate::server::start_in_memory("").await;
+        let result = example(server.local_addr().to_string()).await;
+        server.shutdown().await;
+        if let Err(e) = result {
+            panic!("the example failed: {e}");
+        }
+    });
+}
