@@ -244,3 +244,69 @@ async fn expired_session_loses_its_ephemerals_and_fires_watches() {
     .await;
     server.shutdown().await;
 }
+
+/// Connect, auth and requests in one write, as a client that pipelines its
+/// handshake sends them: every request is answered without more bytes
+/// coming in (the frames behind the ConnectRequest used to wait for the
+/// next read).
+#[tokio::test]
+async fn requests_in_the_same_write_as_the_connect_are_answered() {
+    use bytes::BytesMut;
+    use zk_proto::Encode;
+    use zk_proto::client::{AuthPacket, RequestHeader, xid};
+    use zk_proto::frame::write_frame;
+
+    let server = start("").await;
+    let mut conn = Conn::open(server.local_addr()).await;
+    let requests = [
+        (
+            xid::AUTH,
+            Request::Auth(AuthPacket {
+                auth_type: 0,
+                scheme: "digest".into(),
+                auth: Bytes::from_static(b"alice:secret"),
+            }),
+        ),
+        (1, create_op("/piped", b"data", 0)),
+        (2, Request::GetData(watch_req("/piped", true))),
+        (3, Request::Exists(watch_req("/nothing", false))),
+    ];
+    let mut out = BytesMut::new();
+    write_frame(&mut out, |b| connect_request(30_000).encode(b));
+    for (xid, req) in &requests {
+        let header = RequestHeader {
+            xid: *xid,
+            op: req.op_code().code(),
+        };
+        write_frame(&mut out, |b| {
+            header.encode(b);
+            req.encode_body(b);
+        });
+    }
+    conn.write_raw(&out).await;
+
+    let mut frame = conn.read_frame().await.expect("handshake reply");
+    let resp = ConnectResponse::decode(&mut frame).expect("connect response");
+    assert_ne!(resp.session_id, 0);
+    let mut replies = Vec::new();
+    for _ in &requests {
+        match parse_incoming(conn.read_frame().await.expect("a reply")) {
+            Incoming::Reply(r) => replies.push((r.header.xid, r.err(), r.body)),
+            Incoming::Event(e) => panic!("unexpected event {e:?}"),
+        }
+    }
+    let summary: Vec<(i32, ErrorCode)> = replies.iter().map(|(x, e, _)| (*x, *e)).collect();
+    assert_eq!(
+        summary,
+        [
+            (xid::AUTH, ErrorCode::Ok),
+            (1, ErrorCode::Ok),
+            (2, ErrorCode::Ok),
+            (3, ErrorCode::NoNode)
+        ]
+    );
+    let data = zk_proto::client::GetDataResponse::decode(&mut replies[2].2.clone())
+        .expect("getData reply");
+    assert_eq!(data.data, Some(Bytes::from_static(b"data")));
+    server.shutdown().await;
+}

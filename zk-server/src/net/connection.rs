@@ -114,6 +114,10 @@ impl Connection<'_> {
             stats: self.stats.clone(),
         })
         .await?;
+        // A client may send requests right behind its ConnectRequest (auth,
+        // setWatches after a reconnect): what came in the same read is
+        // handled now, not when more bytes arrive.
+        self.on_buffered_frames().await?;
 
         let mut wbuf = BytesMut::with_capacity(4096);
         loop {
@@ -144,12 +148,20 @@ impl Connection<'_> {
                     if n? == 0 {
                         return Ok(());
                     }
-                    while !self.closing && let Some(frame) = self.codec.decode(&mut self.buf)? {
-                        self.on_frame(frame).await?;
-                    }
+                    self.on_buffered_frames().await?;
                 }
             }
         }
+    }
+
+    /// Handles every complete frame in the read buffer.
+    async fn on_buffered_frames(&mut self) -> Result<(), ConnError> {
+        while !self.closing
+            && let Some(frame) = self.codec.decode(&mut self.buf)?
+        {
+            self.on_frame(frame).await?;
+        }
+        Ok(())
     }
 
     async fn send_state(&self, msg: StateMsg) -> Result<(), ConnError> {
