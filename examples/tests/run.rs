@@ -6,14 +6,7 @@ use std::time::Duration;
 use tokio::process::Command;
 
 async fn server() -> zk_server::Server {
-    let config = zk_server::Config::parse(
-        "tickTime=200\nclientPort=0\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\n\
-         znode.container.checkIntervalMs=200\n",
-    )
-    .expect("config");
-    zk_server::Server::start(config)
-        .await
-        .expect("server starts")
+    zk_testkit::server::start_in_memory("").await
 }
 
 /// Runs an example binary against `addr`; returns its output.

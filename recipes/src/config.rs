@@ -15,17 +15,33 @@ use crate::framework::Framework;
 use crate::nodes::ensure_path_with;
 use crate::retry::retry;
 
-/// Publishes a typed configuration value.
+/// Publishes a typed configuration value, as JSON in one node.
 ///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use zk_client::Client;
+/// use zk_recipes::{ConfigPublisher, ConfigSubscriber, Framework};
+///
 /// #[derive(serde::Serialize, serde::Deserialize, Clone, Debug, PartialEq)]
 /// struct Limits { max_conns: u32 }
-/// let publisher = zk_recipes::ConfigPublisher::<Limits>::new(&fw, "/config/limits");
-/// publisher.publish(&Limits { max_conns: 100 }).await?;
-/// let sub = zk_recipes::ConfigSubscriber::<Limits>::start(&fw, "/config/limits").await;
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let publisher = ConfigPublisher::<Limits>::new(&fw, "/config/limits");
+/// let stat = publisher.publish(&Limits { max_conns: 100 }).await?;
+///
+/// let sub = ConfigSubscriber::<Limits>::start(&fw, "/config/limits").await;
 /// assert_eq!(sub.current(), Some(Limits { max_conns: 100 }));
-/// # Ok(()) }
+///
+/// // A read-modify-write that lost a race fails with BadVersion.
+/// let mut values = sub.watch();
+/// publisher.publish_if(&Limits { max_conns: 200 }, stat.version).await?;
+/// let stale = publisher.publish_if(&Limits { max_conns: 300 }, stat.version).await;
+/// assert_eq!(stale, Err(zk_recipes::Error::Zk(zk_client::Error::BadVersion)));
+///
+/// values.wait_for(|v| v.as_ref().is_some_and(|l| l.max_conns == 200)).await?;
+/// assert_eq!(sub.current(), Some(Limits { max_conns: 200 }));
+/// sub.close();
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct ConfigPublisher<T> {
@@ -35,6 +51,7 @@ pub struct ConfigPublisher<T> {
 }
 
 impl<T: Serialize> ConfigPublisher<T> {
+    /// A publisher of the value at `path`.
     pub fn new(fw: &Framework, path: &str) -> ConfigPublisher<T> {
         ConfigPublisher {
             fw: fw.clone(),
@@ -43,13 +60,15 @@ impl<T: Serialize> ConfigPublisher<T> {
         }
     }
 
-    /// Sets the value (creating the node and its parents when missing).
+    /// Sets the value (creating the node and its parents, persistent, when
+    /// missing); the node's new stat.
     pub async fn publish(&self, value: &T) -> Result<Stat> {
         self.write(value, None).await
     }
 
-    /// Sets the value only if the node is still at `version` (BadVersion
-    /// otherwise): for read-modify-write updates by several publishers.
+    /// Sets the value only if the node is still at `version`
+    /// (`Error::Zk(BadVersion)` otherwise, `NoNode` if it is missing): for
+    /// read-modify-write updates by several publishers.
     pub async fn publish_if(&self, value: &T, version: i32) -> Result<Stat> {
         self.write(value, Some(version)).await
     }
@@ -88,7 +107,7 @@ fn zk_client_parent(path: &str) -> &str {
 
 /// Follows a typed configuration value: `None` while the node is missing.
 /// A value that does not decode is logged and skipped (the last good one
-/// stays).
+/// stays). See [`ConfigPublisher`] for an example.
 #[derive(Debug, Clone)]
 pub struct ConfigSubscriber<T> {
     cache: NodeCache,
@@ -96,7 +115,8 @@ pub struct ConfigSubscriber<T> {
 }
 
 impl<T: DeserializeOwned + Clone + PartialEq + Send + Sync + 'static> ConfigSubscriber<T> {
-    /// Starts following and waits for the first value (or its absence).
+    /// Starts following and waits for the first value (or its absence);
+    /// waits for ever while the server cannot be reached.
     pub async fn start(fw: &Framework, path: &str) -> ConfigSubscriber<T> {
         let cache = NodeCache::start(fw, path);
         cache.initialized().await;
@@ -122,6 +142,7 @@ impl<T: DeserializeOwned + Clone + PartialEq + Send + Sync + 'static> ConfigSubs
         ConfigSubscriber { cache, value }
     }
 
+    /// The value as last seen; `None` while the node does not exist.
     pub fn current(&self) -> Option<T> {
         self.value.borrow().clone()
     }
@@ -140,6 +161,7 @@ impl<T: DeserializeOwned + Clone + PartialEq + Send + Sync + 'static> ConfigSubs
         })
     }
 
+    /// Stops following the value.
     pub fn close(&self) {
         self.cache.close();
     }

@@ -10,7 +10,7 @@
 //! after a `ConnectionLoss` the marker says, and then it is deleted. Only
 //! when the session also expires before the client gets back is the
 //! outcome unknown: the call fails with
-//! [`Error::SessionLost`](crate::Error::SessionLost).
+//! [`Error::SessionLost`].
 
 use std::sync::{Arc, Mutex as StdMutex};
 use std::time::Duration;
@@ -38,6 +38,7 @@ pub const CAS_MARKER: &str = "cas-";
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct VersionedValue<T = i32> {
+    /// The value read.
     pub value: T,
     /// The node's data version; -1 if the node does not exist.
     pub version: i32,
@@ -150,18 +151,27 @@ fn decode_i64(data: &[u8]) -> Result<i64> {
 /// channel. Writes are either blind ([`set_count`](Self::set_count)) or
 /// compare-and-set on the version ([`try_set_count`](Self::try_set_count)).
 ///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
-/// let count = zk_recipes::SharedCount::new(&fw, "/counts/workers", 0);
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use zk_client::Client;
+/// use zk_recipes::{Framework, SharedCount};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let count = SharedCount::new(&fw, "/counts/workers", 5);
 /// count.start().await?;
-/// loop {
-///     let seen = count.versioned_value();
-///     if count.try_set_count(&seen, seen.value + 1).await? {
-///         break;
-///     }
-/// }
+/// assert_eq!(count.count(), 5); // the seed: the node was new
+///
+/// let seen = count.versioned_value();
+/// assert!(count.try_set_count(&seen, seen.value + 1).await?);
+/// // The same stale version loses: someone (here, we) changed it since.
+/// assert!(!count.try_set_count(&seen, 100).await?);
+/// assert_eq!(count.count(), 6); // read again after the conflict
+///
+/// // Another handle on the same path sees the value.
+/// let other = SharedCount::new(&fw, "/counts/workers", 0);
+/// assert_eq!(other.read().await?.value, 6);
 /// count.close().await;
-/// # Ok(()) }
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct SharedCount {
@@ -467,8 +477,11 @@ async fn follow_once(inner: &Inner, client: &Client) -> Result<()> {
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct AtomicValue {
+    /// Whether the change was applied.
     pub succeeded: bool,
+    /// The value it was computed from.
     pub pre_value: i64,
+    /// The value written (or that would have been).
     pub post_value: i64,
 }
 
@@ -479,14 +492,26 @@ pub struct AtomicValue {
 /// [`max_tries`](Self::with_max_tries) times. When the tries run out the
 /// result says `succeeded: false` and nothing was changed.
 ///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
-/// let hits = zk_recipes::DistributedAtomicLong::new(&fw, "/counters/hits");
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use zk_client::Client;
+/// use zk_recipes::{AtomicValue, DistributedAtomicLong, Framework};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let hits = DistributedAtomicLong::new(&fw, "/counters/hits");
+/// assert_eq!(hits.get().await?, 0); // no node yet
+///
 /// let v = hits.increment().await?;
-/// if v.succeeded {
-///     println!("{} -> {}", v.pre_value, v.post_value);
-/// }
-/// # Ok(()) }
+/// assert_eq!(v, AtomicValue { succeeded: true, pre_value: 0, post_value: 1 });
+/// hits.add(10).await?;
+/// assert_eq!(hits.get().await?, 11);
+///
+/// // compare_and_set applies only from the expected value.
+/// assert!(!hits.compare_and_set(5, 6).await?.succeeded);
+/// assert!(hits.compare_and_set(11, 0).await?.succeeded);
+/// assert!(!hits.initialize(100).await?); // already exists: left alone
+/// assert_eq!(hits.get().await?, 0);
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct DistributedAtomicLong {

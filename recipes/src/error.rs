@@ -11,12 +11,15 @@ pub enum Error {
     /// held is gone.
     #[error("the session ended; what it held is released")]
     SessionLost,
+    /// A wait ran out of time. No recipe returns it today: the timed calls
+    /// (`try_*`) answer `None` or `false` instead.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
     /// A value could not be (de)serialized.
     #[error("serialization: {0}")]
     Serde(String),
-    /// The recipe was used after close, or its node vanished under it.
+    /// The recipe was used after close, its node vanished under it, or it
+    /// was given an argument it cannot take (a name with a `/`).
     #[error("{0}")]
     State(&'static str),
 }
@@ -27,4 +30,5 @@ impl From<serde_json::Error> for Error {
     }
 }
 
+/// A recipe call's result.
 pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -18,19 +18,33 @@ use crate::error::Result;
 /// session).
 #[derive(Debug, Clone)]
 pub struct Current {
+    /// 1 for the first session, one more for each replacement.
     pub generation: u64,
+    /// That session's client.
     pub client: Client,
 }
 
 /// A client that is replaced when its session expires.
 ///
-/// ```no_run
-/// # async fn demo() -> Result<(), zk_recipes::Error> {
-/// let fw = zk_recipes::Framework::connect(zk_client::Client::builder("127.0.0.1:2181")?).await?;
+/// Recipes take a `&Framework` and ask it for the current client at each
+/// step, so they go on with the new session after an expiry. Clones share
+/// the session. Expiry is the only trigger: a closed client or failed
+/// authentication is final.
+///
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use zk_client::{Client, CreateOptions, SessionState};
+/// use zk_recipes::Framework;
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// assert_eq!(fw.current().generation, 1);
 /// let client = fw.client();
-/// client.sync("/").await?;
+/// assert_eq!(client.state(), SessionState::Connected);
+/// client.create("/app", b"", &CreateOptions::persistent()).await?;
+///
 /// fw.close().await;
-/// # Ok(()) }
+/// assert_eq!(fw.client().state(), SessionState::Closed);
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct Framework {
@@ -85,11 +99,35 @@ impl Framework {
         self.inner.current.borrow().client.clone()
     }
 
+    /// The current client with its generation, read together.
     pub fn current(&self) -> Current {
         self.inner.current.borrow().clone()
     }
 
     /// Wakes when a new session replaces an expired one.
+    ///
+    /// ```
+    /// # zk_testkit::doc::run(|servers| async move {
+    /// use zk_client::{Client, SessionState};
+    /// use zk_recipes::Framework;
+    ///
+    /// let fw = Framework::connect(Client::builder(&servers)?).await?;
+    /// let mut sessions = fw.sessions();
+    /// let first = fw.client();
+    ///
+    /// // End the session from elsewhere: a client that resumes it and closes.
+    /// let info = first.session();
+    /// let thief = Client::builder(&servers)?.session(info.id, &info.password).connect().await?;
+    /// thief.close().await;
+    ///
+    /// sessions.changed().await?;
+    /// let now = sessions.borrow_and_update().clone();
+    /// assert_eq!(now.generation, 2);
+    /// assert_eq!(first.state(), SessionState::Expired);
+    /// assert_ne!(now.client.session().id, info.id);
+    /// # fw.close().await;
+    /// # Ok(()) });
+    /// ```
     pub fn sessions(&self) -> watch::Receiver<Current> {
         self.inner.current.subscribe()
     }

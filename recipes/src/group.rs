@@ -29,15 +29,26 @@ pub type Members = BTreeMap<String, Vec<u8>>;
 /// every member's view): that is what membership means, so this is no
 /// herd to avoid.
 ///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
-/// let me = zk_recipes::GroupMember::new(&fw, "/groups/workers", "worker-1", b"10.0.0.5:9000");
-/// me.start();
-/// let mut view = me.membership();
-/// view.wait_for(|members| members.contains_key("worker-1")).await.ok();
-/// println!("{:?}", view.borrow().keys().collect::<Vec<_>>());
-/// me.close().await?;
-/// # Ok(()) }
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use zk_client::Client;
+/// use zk_recipes::{Framework, GroupMember};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let one = GroupMember::new(&fw, "/groups/workers", "worker-1", b"10.0.0.5:9000");
+/// let two = GroupMember::new(&fw, "/groups/workers", "worker-2", b"10.0.0.6:9000");
+/// one.start();
+/// two.start();
+///
+/// let mut view = one.membership();
+/// view.wait_for(|members| members.len() == 2).await?;
+/// assert_eq!(view.borrow()["worker-2"], b"10.0.0.6:9000");
+///
+/// two.close().await?; // leaves: its node is deleted
+/// view.wait_for(|members| members.len() == 1).await?;
+/// assert_eq!(one.members().await?.keys().collect::<Vec<_>>(), ["worker-1"]);
+/// one.close().await?;
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct GroupMember {

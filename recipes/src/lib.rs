@@ -1,3 +1,5 @@
+#![warn(missing_docs)]
+
 //! Curator-style recipes on the public `zk-client` API.
 //!
 //! Everything starts from a [`Framework`]: a client that is replaced by a

@@ -16,19 +16,25 @@ pub const ID_NAME: &str = "id-";
 
 /// Unique ids across every process that shares the path: each id is the
 /// sequence number ZooKeeper gives a sequential node made under it (then
-/// deleted at once). Ids only grow; they are not contiguous (a create and
-/// a delete each count). The node at `path` is persistent, since a
-/// container would be deleted when empty and start counting again.
+/// deleted at once). Ids only grow. The ids one process gets need not be
+/// contiguous: other processes take ids in between, and an id whose
+/// session ended before it was returned is skipped. The node at `path` is
+/// persistent, since a container would be deleted when empty and start
+/// counting again.
 ///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
-/// let ids = zk_recipes::UniqueIdGenerator::new(&fw, "/ids/orders");
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use zk_client::Client;
+/// use zk_recipes::{Framework, UniqueIdGenerator};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let ids = UniqueIdGenerator::new(&fw, "/ids/orders");
 /// let a = ids.next_id().await?;
 /// let b = ids.next_id().await?;
-/// assert!(b > a);
-/// let name = ids.unique_name("order-").await?; // "order-0000000004"
-/// # let _ = name;
-/// # Ok(()) }
+/// assert_eq!((a, b), (0, 1)); // the first ids of a new path
+/// let name = ids.unique_name("order-").await?;
+/// assert_eq!(name, "order-0000000002");
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct UniqueIdGenerator {
@@ -138,14 +144,25 @@ fn sequence_of(path: &str) -> Result<u64> {
 /// A registry of names: each name is the node `<path>/<name>` holding its
 /// value; the first to register a name has it until it is unregistered.
 ///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
-/// let names = zk_recipes::NameRegistry::new(&fw, "/names/printers");
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use zk_client::Client;
+/// use zk_recipes::{Framework, NameRegistry};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let names = NameRegistry::new(&fw, "/names/printers");
 /// names.register("lobby", b"10.0.0.7:631").await?;
 /// assert_eq!(names.lookup("lobby").await?, Some(b"10.0.0.7:631".to_vec()));
 /// assert_eq!(names.list().await?, ["lobby"]);
-/// names.unregister("lobby").await?;
-/// # Ok(()) }
+///
+/// // Taken: another value is refused.
+/// let taken = names.register("lobby", b"10.0.0.8:631").await;
+/// assert_eq!(taken, Err(zk_recipes::Error::Zk(zk_client::Error::NodeExists)));
+///
+/// assert!(names.unregister("lobby").await?);
+/// assert!(!names.unregister("lobby").await?);
+/// assert_eq!(names.lookup("lobby").await?, None);
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct NameRegistry {

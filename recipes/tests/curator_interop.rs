@@ -5,8 +5,9 @@
 //! in-process, or `ZK_SERVERS`), and prints what it sees as lines
 //! ("WORD details") the tests read.
 //!
-//! They need Java and Curator, so they are ignored by default; `.ci/run`
-//! installs both and runs them (`cargo test -- --include-ignored`).
+//! They need a JDK and Curator, so a plain `cargo test` ignores them;
+//! `./test.sh` runs them (`--include-ignored`), and without the packages
+//! they report themselves skipped with the reason.
 
 mod common;
 
@@ -24,11 +25,8 @@ use zk_client::{Client, CreateOptions};
 use zk_recipes::discovery::{ServiceDiscovery, ServiceInstance, ServiceType};
 use zk_recipes::{InterProcessMutex, InterProcessReadWriteLock, LeaderLatch, Participant};
 
-const NEEDS: &str =
-    "needs Apache Curator (apt-get install libcurator-recipes-java libcurator-discovery-java)";
-
-/// Where Debian installs the jars.
-const JAR_DIR: &str = "/usr/share/java";
+/// The Debian packages that bring the jars below.
+const PACKAGES: &str = "libcurator-recipes-java libcurator-discovery-java";
 
 /// What Curator's recipes and x-discovery need at run time (ZooKeeper's
 /// client, Guava, Jackson for discovery's JSON, and slf4j with a silent
@@ -54,40 +52,29 @@ const QUIET: Duration = Duration::from_millis(700);
 /// Increments of the shared counter per thread (Java) or task (Rust).
 const PER_WORKER: usize = 25;
 
-fn classpath(extra: &str) -> String {
-    let mut parts = vec![extra.to_owned()];
-    for jar in JARS {
-        let path = format!("{JAR_DIR}/{jar}.jar");
-        assert!(
-            std::path::Path::new(&path).exists(),
-            "{path} missing: {NEEDS}"
-        );
-        parts.push(path);
-    }
-    parts.join(":")
-}
-
 /// The compiled Java program; the directory goes when this does.
 struct Classes {
     dir: PathBuf,
+    /// The jars' classpath.
+    jars: String,
 }
 
 impl Classes {
-    async fn compile() -> Classes {
+    async fn compile(jars: String) -> Classes {
         let dir = std::env::temp_dir().join(format!(
             "curator-interop-{}-{:016x}",
             std::process::id(),
             fastrand::u64(..)
         ));
         std::fs::create_dir_all(&dir).expect("create the classes directory");
-        let classes = Classes { dir };
+        let classes = Classes { dir, jars };
         let source =
             PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/curator/CuratorInterop.java");
         let out = within(
             "javac",
             Command::new("javac")
                 .arg("-cp")
-                .arg(classpath(""))
+                .arg(&classes.jars)
                 .arg("-d")
                 .arg(&classes.dir)
                 .arg(source)
@@ -95,13 +82,18 @@ impl Classes {
                 .output(),
         )
         .await
-        .unwrap_or_else(|e| panic!("running javac: {e} ({NEEDS}, and a JDK)"));
+        .unwrap_or_else(|e| panic!("running javac: {e}"));
         assert!(
             out.status.success(),
             "javac failed:\n{}",
             String::from_utf8_lossy(&out.stderr)
         );
         classes
+    }
+
+    /// The program and the jars.
+    fn classpath(&self) -> String {
+        format!("{}:{}", self.dir.display(), self.jars)
     }
 }
 
@@ -127,7 +119,7 @@ impl Java {
     async fn start(env: &TestEnv, classes: &Classes, mode: &str, args: &[&str]) -> Java {
         let mut child = Command::new("java")
             .arg("-cp")
-            .arg(classpath(&classes.dir.to_string_lossy()))
+            .arg(classes.classpath())
             .arg("CuratorInterop")
             .arg(mode)
             .arg(&env.servers)
@@ -306,10 +298,11 @@ async fn read_counter(client: &Client) -> usize {
 /// clashes, the two sides' lock nodes interleave (each waited for the
 /// other), and every lock node is `_c_<uuid>-lock-<seq>`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-#[ignore = "needs Apache Curator (apt-get install libcurator-recipes-java libcurator-discovery-java)"]
+#[ignore = "drives Apache Curator (apt-get install libcurator-recipes-java libcurator-discovery-java): run with --include-ignored"]
 async fn mutex_excludes_across_implementations() {
+    let jars = zk_testkit::require!(zk_testkit::tools::debian_classpath(JARS, PACKAGES));
     let env = TestEnv::new().await;
-    let classes = Classes::compile().await;
+    let classes = Classes::compile(jars).await;
     let fws = env.frameworks(2).await;
     let client = fws[0].client();
     client
@@ -408,10 +401,11 @@ fn java_leads(java: &mut Java) -> bool {
 /// are `_c_<uuid>-latch-<seq>`, and closing the leader hands over, in both
 /// directions.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Apache Curator (apt-get install libcurator-recipes-java libcurator-discovery-java)"]
+#[ignore = "drives Apache Curator (apt-get install libcurator-recipes-java libcurator-discovery-java): run with --include-ignored"]
 async fn leader_latch_hands_over_both_ways() {
+    let jars = zk_testkit::require!(zk_testkit::tools::debian_classpath(JARS, PACKAGES));
     let env = TestEnv::new().await;
-    let classes = Classes::compile().await;
+    let classes = Classes::compile(jars).await;
     let fws = env.frameworks(2).await;
     let client = fws[0].client();
 
@@ -489,10 +483,11 @@ async fn leader_latch_hands_over_both_ways() {
 /// releases; readers share; nodes are `_c_<uuid>-__READ__<seq>` and
 /// `_c_<uuid>-__WRIT__<seq>`.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Apache Curator (apt-get install libcurator-recipes-java libcurator-discovery-java)"]
+#[ignore = "drives Apache Curator (apt-get install libcurator-recipes-java libcurator-discovery-java): run with --include-ignored"]
 async fn read_write_lock_across_implementations() {
+    let jars = zk_testkit::require!(zk_testkit::tools::debian_classpath(JARS, PACKAGES));
     let env = TestEnv::new().await;
-    let classes = Classes::compile().await;
+    let classes = Classes::compile(jars).await;
     let fw = env.framework().await;
     let client = fw.client();
     let rw = InterProcessReadWriteLock::new(&fw, "/locks/rw");
@@ -574,10 +569,11 @@ async fn read_write_lock_across_implementations() {
 /// every field intact, payload or none; Curator's unregistration on close
 /// is seen by ours.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-#[ignore = "needs Apache Curator (apt-get install libcurator-recipes-java libcurator-discovery-java)"]
+#[ignore = "drives Apache Curator (apt-get install libcurator-recipes-java libcurator-discovery-java): run with --include-ignored"]
 async fn service_discovery_both_ways() {
+    let jars = zk_testkit::require!(zk_testkit::tools::debian_classpath(JARS, PACKAGES));
     let env = TestEnv::new().await;
-    let classes = Classes::compile().await;
+    let classes = Classes::compile(jars).await;
     let fw = env.framework().await;
     let client = fw.client();
     let discovery = ServiceDiscovery::new(&fw, "/services");

@@ -1,13 +1,16 @@
 //! Test support shared by the workspace's suites: a TCP proxy between a
 //! client and a server that can be cut (connection loss without a server
 //! restart), restored, or frozen (requests sent, never answered); a
-//! history checker for the simulation tests ([`linearize`]); and an
-//! in-process server for tests and documentation examples ([`server`],
-//! [`doc`]).
+//! history checker for the simulation tests ([`linearize`]); an in-process
+//! server for tests and documentation examples ([`server`], [`doc`]); and
+//! the outside programs some tests need ([`tools`]), with a way for a test
+//! to say it was skipped and why ([`mod@skip`]).
 
 pub mod doc;
 pub mod linearize;
 pub mod server;
+pub mod skip;
+pub mod tools;
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};

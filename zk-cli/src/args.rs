@@ -14,7 +14,7 @@ use clap::Parser;
                   success). Type `help` in the shell for the commands."
 )]
 pub struct Args {
-    /// Connect string: host:port[,host:port...][/chroot]
+    /// Connect string: `host:port[,host:port...][/chroot]`
     #[arg(long, default_value = "localhost:2181")]
     pub server: String,
     /// Session timeout in milliseconds (also how long to try connecting)

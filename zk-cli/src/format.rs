@@ -63,21 +63,6 @@ fn civil_from_days(days: i64) -> (i64, i64, i64) {
     (year, month, day)
 }
 
-/// `ZKUtil.getPermString`: the letters in the order c, d, r, w, a.
-pub fn perm_string(p: i32) -> String {
-    [
-        (perms::CREATE, 'c'),
-        (perms::DELETE, 'd'),
-        (perms::READ, 'r'),
-        (perms::WRITE, 'w'),
-        (perms::ADMIN, 'a'),
-    ]
-    .iter()
-    .filter(|(bit, _)| p & bit != 0)
-    .map(|(_, c)| *c)
-    .collect()
-}
-
 /// An `Id` as jute's `toString()` writes it: `'world,'anyone` and a
 /// newline (a top-level record ends with one).
 pub fn id_csv(id: &Id) -> String {
@@ -106,7 +91,7 @@ fn csv_escape(s: &str) -> String {
 pub fn acl(acl: &[Acl]) -> String {
     let mut s = String::new();
     for a in acl {
-        let _ = writeln!(s, "{}: {}", id_csv(&a.id), perm_string(a.perms));
+        let _ = writeln!(s, "{}: {}", id_csv(&a.id), perms::letters(a.perms));
     }
     s
 }
@@ -325,12 +310,12 @@ mod tests {
 
     #[test]
     fn acls_and_perms() {
-        assert_eq!(perm_string(perms::ALL), "cdrwa");
+        assert_eq!(perms::letters(perms::ALL), "cdrwa");
         assert_eq!(
-            perm_string(perms::READ | perms::WRITE | perms::ADMIN),
+            perms::letters(perms::READ | perms::WRITE | perms::ADMIN),
             "rwa"
         );
-        assert_eq!(perm_string(0), "");
+        assert_eq!(perms::letters(0), "");
         let a = vec![
             Acl {
                 perms: perms::ALL,

@@ -26,7 +26,8 @@ impl Target {
             };
         }
         let config = zk_server::Config::parse(
-            "clientPort=0\nclientPortAddress=127.0.0.1\n4lw.commands.whitelist=*\nextendedTypesEnabled=true\n",
+            "clientPort=0\nclientPortAddress=127.0.0.1\ninMemory=true\n4lw.commands.whitelist=*\n\
+             extendedTypesEnabled=true\n",
         )
         .expect("config");
         let server = zk_server::Server::start(config)

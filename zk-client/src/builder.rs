@@ -12,21 +12,34 @@ use crate::error::{Error, Result};
 /// connection attempt, so a server that moved (a Kubernetes pod) is found.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostPort {
+    /// A name or an IP address (IPv6 without the brackets).
     pub host: String,
+    /// The client port (2181 when the connect string names none).
     pub port: u16,
 }
 
 /// Options for a client; finish with [`ClientBuilder::connect`].
 ///
-/// ```no_run
-/// # async fn demo() -> Result<(), zk_client::Error> {
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
 /// use std::time::Duration;
-/// let client = zk_client::Client::builder("127.0.0.1:2181,127.0.0.1:2182/app")?
+/// use zk_client::{Client, CreateOptions};
+///
+/// // The chroot must exist: make it through a client without one.
+/// let root = Client::connect(&servers).await?;
+/// root.create("/app", b"", &CreateOptions::persistent()).await?;
+///
+/// // Several hosts, then the chroot (`servers` is one "host:port").
+/// let client = Client::builder(&format!("{servers},{servers}/app"))?
 ///     .session_timeout(Duration::from_secs(10))
 ///     .auth("digest", b"user:secret")
 ///     .connect()
 ///     .await?;
-/// # let _ = client; Ok(()) }
+/// let me = client.whoami().await?;
+/// assert!(me.iter().any(|id| id.auth_scheme == "digest" && id.user == "user"));
+/// // The server may grant another timeout than the one asked for.
+/// assert!(client.session().timeout <= Duration::from_secs(10));
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct ClientBuilder {
@@ -41,7 +54,8 @@ pub struct ClientBuilder {
 
 impl ClientBuilder {
     /// Parses `host1:port1,host2:port2[/chroot]`; a host without a port
-    /// uses 2181, IPv6 addresses go in brackets (`[::1]:2181`).
+    /// uses 2181, IPv6 addresses go in brackets (`[::1]:2181`). A malformed
+    /// string or chroot is `BadPath`; nothing is resolved or connected yet.
     pub fn new(connect_string: &str) -> Result<ClientBuilder> {
         let bad = |reason: &'static str| Error::BadPath {
             path: connect_string.to_owned(),
@@ -105,7 +119,11 @@ impl ClientBuilder {
         self
     }
 
-    /// Connects to the first server that answers and returns the client.
+    /// Connects to the first server that answers (hosts are tried in a
+    /// random order) and returns the client. Fails with `UnknownHost` when
+    /// no host resolves, `ConnectTimeout` when no server answered within
+    /// the connect timeout, `NoChroot` when the chroot does not exist, and
+    /// `SessionExpired` when the session to resume is gone.
     pub async fn connect(self) -> Result<Client> {
         Client::start(self).await
     }

@@ -28,16 +28,28 @@ use crate::watch::{OneshotWatcher, PersistentWatcher, WatchKind, WatchReg, Watch
 /// Every method sends its request when it is called, not when the returned
 /// future is first polled: the order of calls is the order on the wire.
 ///
-/// ```no_run
-/// # async fn demo() -> Result<(), zk_client::Error> {
-/// use zk_client::{Client, CreateOptions};
-/// let client = Client::connect("127.0.0.1:2181").await?;
-/// let (path, _stat) = client.create("/greeting", b"hello", &CreateOptions::persistent()).await?;
+/// Versions: a write given `Some(version)` applies only if the node is
+/// still at that version (else `BadVersion`); `None` (-1 on the wire)
+/// matches any.
+///
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use zk_client::{Client, CreateOptions, Error};
+///
+/// let client = Client::connect(&servers).await?;
+/// let (path, stat) = client.create("/greeting", b"hello", &CreateOptions::persistent()).await?;
+/// assert_eq!((path.as_str(), stat.version), ("/greeting", 0));
 /// let (data, stat) = client.get_data(&path).await?;
 /// assert_eq!(data, b"hello");
-/// client.set_data(&path, b"hi", Some(stat.version)).await?;
+///
+/// let stat = client.set_data(&path, b"hi", Some(stat.version)).await?;
+/// assert_eq!(stat.version, 1);
+/// assert_eq!(client.set_data(&path, b"late", Some(0)).await, Err(Error::BadVersion));
+///
+/// client.delete(&path, Some(stat.version)).await?;
+/// assert!(client.exists(&path).await?.is_none());
 /// client.close().await;
-/// # Ok(()) }
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -60,7 +72,8 @@ impl Client {
         ClientBuilder::new(connect_string)
     }
 
-    /// Connects with default options (10 s session and connect timeouts).
+    /// Connects with default options (10 s session and connect timeouts);
+    /// fails as [`ClientBuilder::connect`] does.
     pub async fn connect(connect_string: &str) -> Result<Client> {
         ClientBuilder::new(connect_string)?.connect().await
     }
@@ -115,6 +128,28 @@ impl Client {
     }
 
     /// The session's id, password and negotiated timeout.
+    ///
+    /// ```
+    /// # zk_testkit::doc::run(|servers| async move {
+    /// use std::time::Duration;
+    /// use futures::StreamExt;
+    /// use zk_client::{Client, SessionState};
+    ///
+    /// let client = Client::connect(&servers).await?;
+    /// assert_eq!(client.state(), SessionState::Connected);
+    /// let info = client.session();
+    /// assert_ne!(info.id, 0);
+    /// assert!(info.timeout > Duration::ZERO); // what the server granted
+    ///
+    /// let mut watcher = client.state_watcher();
+    /// let mut states = std::pin::pin!(client.state_stream());
+    /// assert_eq!(states.next().await, Some(SessionState::Connected));
+    /// client.close().await;
+    /// assert_eq!(states.next().await, Some(SessionState::Closed));
+    /// assert_eq!(states.next().await, None); // a terminal state ends the stream
+    /// assert_eq!(*watcher.borrow_and_update(), SessionState::Closed);
+    /// # Ok(()) });
+    /// ```
     pub fn session(&self) -> SessionInfo {
         self.inner
             .shared
@@ -124,6 +159,7 @@ impl Client {
             .unwrap_or_default()
     }
 
+    /// The session's state now.
     pub fn state(&self) -> SessionState {
         *self.inner.shared.state.borrow()
     }
@@ -134,6 +170,9 @@ impl Client {
     }
 
     /// The session states from now on, as a stream (the current one first).
+    /// It ends after a terminal state it sees change to; a stream made once
+    /// the session is already over yields that state and then stays
+    /// pending.
     pub fn state_stream(&self) -> impl Stream<Item = SessionState> + Send + use<> {
         let mut rx = self.state_watcher();
         async_stream::stream! {
@@ -187,7 +226,31 @@ impl Client {
 
     /// Creates a node; returns its path (with the sequence suffix for
     /// sequential modes) and its Stat. Uses create2, createContainer or
-    /// createTTL as the mode needs.
+    /// createTTL as the mode needs. Fails with `NodeExists`, `NoNode` (no
+    /// parent: parents are not made), `NoChildrenForEphemerals`, `NoAuth`
+    /// (no CREATE on the parent), `BadPath`. After `ConnectionLoss` the
+    /// node may exist: a retry can fail with `NodeExists` for a create that
+    /// worked, and a sequential create may have made a node already.
+    ///
+    /// ```
+    /// # zk_testkit::doc::run(|servers| async move {
+    /// use zk_client::{Client, CreateMode, CreateOptions, Error};
+    ///
+    /// let client = Client::connect(&servers).await?;
+    /// client.create("/jobs", b"", &CreateOptions::persistent()).await?;
+    /// let seq = CreateOptions::new(CreateMode::PersistentSequential);
+    /// let (first, _) = client.create("/jobs/job-", b"a", &seq).await?;
+    /// let (second, _) = client.create("/jobs/job-", b"b", &seq).await?;
+    /// assert_eq!(first, "/jobs/job-0000000000");
+    /// assert_eq!(second, "/jobs/job-0000000001");
+    ///
+    /// let (_, stat) = client.create("/jobs/owner", b"", &CreateOptions::ephemeral()).await?;
+    /// assert_eq!(stat.ephemeral_owner, client.session().id);
+    ///
+    /// let orphan = client.create("/no/parent", b"", &CreateOptions::persistent()).await;
+    /// assert_eq!(orphan, Err(Error::NoNode));
+    /// # Ok(()) });
+    /// ```
     pub fn create(
         &self,
         path: &str,
@@ -234,7 +297,9 @@ impl Client {
         }
     }
 
-    /// Deletes a node; `version` `None` matches any.
+    /// Deletes a node; `version` `None` matches any. Fails with `NoNode`,
+    /// `BadVersion`, `NotEmpty` (delete the children first), `NoAuth` (no
+    /// DELETE on the parent).
     pub fn delete(
         &self,
         path: &str,
@@ -265,6 +330,18 @@ impl Client {
 
     /// Like `exists`, and a watch: NodeCreated if it did not exist,
     /// NodeDataChanged or NodeDeleted if it did.
+    ///
+    /// ```
+    /// # zk_testkit::doc::run(|servers| async move {
+    /// use zk_client::{Client, CreateOptions, EventType};
+    ///
+    /// let client = Client::connect(&servers).await?;
+    /// let (stat, watcher) = client.exists_and_watch("/ready").await?;
+    /// assert!(stat.is_none()); // the watch is set anyway
+    /// client.create("/ready", b"", &CreateOptions::ephemeral()).await?;
+    /// assert_eq!(watcher.await.event_type, EventType::NodeCreated);
+    /// # Ok(()) });
+    /// ```
     pub fn exists_and_watch(
         &self,
         path: &str,
@@ -285,7 +362,8 @@ impl Client {
         }
     }
 
-    /// The node's data and Stat.
+    /// The node's data (empty for a node made with null data) and Stat.
+    /// Fails with `NoNode`, `NoAuth` (no READ).
     pub fn get_data(
         &self,
         path: &str,
@@ -300,7 +378,28 @@ impl Client {
     }
 
     /// Like `get_data`, and a one-shot watch on the node's data (fires
-    /// NodeDataChanged or NodeDeleted).
+    /// NodeDataChanged or NodeDeleted). The watch fires once: read again to
+    /// set the next one. Across a reconnect it is re-armed, and fires at
+    /// once if the node changed meanwhile. If the session ends first it
+    /// resolves with an event of type `None`.
+    ///
+    /// ```
+    /// # zk_testkit::doc::run(|servers| async move {
+    /// use zk_client::{Client, CreateOptions, EventType};
+    ///
+    /// let client = Client::connect(&servers).await?;
+    /// client.create("/config", b"v1", &CreateOptions::persistent()).await?;
+    /// let (data, _stat, watcher) = client.get_data_and_watch("/config").await?;
+    /// assert_eq!(data, b"v1");
+    ///
+    /// client.set_data("/config", b"v2", None).await?;
+    /// let event = watcher.await;
+    /// assert_eq!(event.event_type, EventType::NodeDataChanged);
+    /// assert_eq!(event.path, "/config");
+    /// // The event says what changed, not to what: read again.
+    /// assert_eq!(client.get_data("/config").await?.0, b"v2");
+    /// # Ok(()) });
+    /// ```
     pub fn get_data_and_watch(
         &self,
         path: &str,
@@ -322,7 +421,8 @@ impl Client {
         }
     }
 
-    /// Sets the node's data; `version` `None` matches any.
+    /// Sets the node's data; `version` `None` matches any. Returns the new
+    /// Stat; fails with `NoNode`, `BadVersion`, `NoAuth` (no WRITE).
     pub fn set_data(
         &self,
         path: &str,
@@ -341,6 +441,27 @@ impl Client {
     }
 
     /// The node's children (unsorted, as the server lists them) and Stat.
+    /// The names are not full paths.
+    ///
+    /// ```
+    /// # zk_testkit::doc::run(|servers| async move {
+    /// use zk_client::{Client, CreateOptions};
+    ///
+    /// let client = Client::connect(&servers).await?;
+    /// client.create("/app", b"", &CreateOptions::persistent()).await?;
+    /// for name in ["b", "a"] {
+    ///     client.create(&format!("/app/{name}"), b"", &CreateOptions::persistent()).await?;
+    /// }
+    /// let (mut children, stat) = client.get_children("/app").await?;
+    /// children.sort();
+    /// assert_eq!(children, ["a", "b"]);
+    /// assert_eq!(stat.num_children, 2);
+    ///
+    /// assert_eq!(client.exists("/app/a").await?.map(|s| s.num_children), Some(0));
+    /// assert_eq!(client.exists("/app/c").await?, None);
+    /// assert_eq!(client.get_all_children_number("/app").await?, 2);
+    /// # Ok(()) });
+    /// ```
     pub fn get_children(
         &self,
         path: &str,
@@ -355,7 +476,22 @@ impl Client {
     }
 
     /// Like `get_children`, and a one-shot watch (fires NodeChildrenChanged
-    /// or NodeDeleted).
+    /// or NodeDeleted). A child's data changing does not fire it.
+    ///
+    /// ```
+    /// # zk_testkit::doc::run(|servers| async move {
+    /// use zk_client::{Client, CreateOptions, EventType};
+    ///
+    /// let client = Client::connect(&servers).await?;
+    /// client.create("/workers", b"", &CreateOptions::persistent()).await?;
+    /// let (children, _, watcher) = client.get_children_and_watch("/workers").await?;
+    /// assert!(children.is_empty());
+    /// client.create("/workers/w1", b"", &CreateOptions::ephemeral()).await?;
+    /// let event = watcher.await;
+    /// assert_eq!(event.event_type, EventType::NodeChildrenChanged);
+    /// assert_eq!(event.path, "/workers");
+    /// # Ok(()) });
+    /// ```
     pub fn get_children_and_watch(
         &self,
         path: &str,
@@ -377,6 +513,7 @@ impl Client {
         }
     }
 
+    /// The node's ACL and Stat (`aversion` is the ACL's version).
     pub fn get_acl(
         &self,
         path: &str,
@@ -393,6 +530,8 @@ impl Client {
     }
 
     /// Replaces the node's ACL; `version` (the aversion) `None` matches any.
+    /// Needs ADMIN on the node (`NoAuth` otherwise); an empty or malformed
+    /// ACL is `InvalidAcl`.
     pub fn set_acl(
         &self,
         path: &str,
@@ -422,12 +561,13 @@ impl Client {
         async move { sent?.await.map(|_| ()) }
     }
 
-    /// Several writes, all or nothing.
+    /// Several writes, all or nothing: see [`MultiBuilder`].
     pub fn multi(&self) -> MultiBuilder {
         MultiBuilder::new(self.clone())
     }
 
-    /// Several reads in one round trip, each with its own result.
+    /// Several reads in one round trip, each with its own result: see
+    /// [`MultiReadBuilder`].
     pub fn multi_read(&self) -> MultiReadBuilder {
         MultiReadBuilder::new(self.clone())
     }
@@ -453,7 +593,32 @@ impl Client {
     }
 
     /// Adds credentials to the session, e.g. `("digest", b"user:password")`;
-    /// they are sent again after every reconnect.
+    /// they are sent again after every reconnect. Credentials the server
+    /// rejects fail with `AuthFailed` and end the session.
+    ///
+    /// ```
+    /// # zk_testkit::doc::run(|servers| async move {
+    /// use zk_client::{Acl, Client, CreateOptions, Error, Id, perms};
+    ///
+    /// let alice = Client::connect(&servers).await?;
+    /// alice.add_auth("digest", b"alice:secret").await?;
+    /// // CREATOR_ALL: everything for the creator's authenticated identities.
+    /// let mine = CreateOptions::persistent().with_acl(Acl::creator_all());
+    /// alice.create("/private", b"mine", &mine).await?;
+    /// let (acl, _) = alice.get_acl("/private").await?;
+    /// assert_eq!((acl[0].id.scheme.as_str(), acl[0].perms), ("digest", perms::ALL));
+    ///
+    /// let stranger = Client::connect(&servers).await?;
+    /// assert_eq!(stranger.get_data("/private").await, Err(Error::NoAuth));
+    ///
+    /// // Let everyone read it.
+    /// let mut open = acl.clone();
+    /// open.push(Acl { perms: perms::READ, id: Id::anyone() });
+    /// alice.set_acl("/private", &open, None).await?;
+    /// assert_eq!(stranger.get_data("/private").await?.0, b"mine");
+    /// assert_eq!(stranger.set_data("/private", b"x", None).await, Err(Error::NoAuth));
+    /// # Ok(()) });
+    /// ```
     pub fn add_auth(
         &self,
         scheme: &str,
@@ -469,7 +634,36 @@ impl Client {
     }
 
     /// A persistent watch on `path` (or its whole subtree, with
-    /// `PersistentRecursive`): a stream of every event until dropped.
+    /// `PersistentRecursive`): a stream of every event until dropped. The
+    /// path need not exist. `Persistent` hears the node's create, delete,
+    /// data and child changes; `PersistentRecursive` hears create, delete
+    /// and data changes of the node and every node below (no child
+    /// events). Events missed while disconnected are not replayed: read
+    /// again after a reconnect. `Unimplemented` before ZooKeeper 3.6.
+    ///
+    /// ```
+    /// # zk_testkit::doc::run(|servers| async move {
+    /// use zk_client::{AddWatchMode, Client, CreateOptions, EventType};
+    ///
+    /// let client = Client::connect(&servers).await?;
+    /// let mut watcher = client.add_watch("/app", AddWatchMode::PersistentRecursive).await?;
+    /// client.create("/app", b"", &CreateOptions::persistent()).await?;
+    /// client.create("/app/a", b"", &CreateOptions::persistent()).await?;
+    /// client.set_data("/app/a", b"x", None).await?;
+    ///
+    /// let mut seen = Vec::new();
+    /// for _ in 0..3 {
+    ///     let event = watcher.next().await.expect("an event");
+    ///     seen.push((event.event_type, event.path));
+    /// }
+    /// assert_eq!(seen, [
+    ///     (EventType::NodeCreated, "/app".to_owned()),
+    ///     (EventType::NodeCreated, "/app/a".to_owned()),
+    ///     (EventType::NodeDataChanged, "/app/a".to_owned()),
+    /// ]);
+    /// drop(watcher); // removes the watch
+    /// # Ok(()) });
+    /// ```
     pub fn add_watch(
         &self,
         path: &str,

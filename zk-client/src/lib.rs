@@ -1,3 +1,5 @@
+#![warn(missing_docs)]
+
 //! An async ZooKeeper client for tokio.
 //!
 //! - Every op of the ZooKeeper 3.9 protocol, with typed results.
@@ -12,19 +14,26 @@
 //! - A chroot in the connect string (`host:2181/app`) applies to requests,
 //!   results and events.
 //!
-//! ```no_run
-//! # async fn demo() -> Result<(), zk_client::Error> {
+//! ```
+//! # zk_testkit::doc::run(|servers| async move {
 //! use zk_client::{Client, CreateOptions, EventType};
 //!
-//! let client = Client::connect("127.0.0.1:2181/myapp").await?;
+//! // `servers` is a connect string such as "127.0.0.1:2181". The chroot
+//! // must exist: make it through a client without one.
+//! let root = Client::connect(&servers).await?;
+//! root.create("/myapp", b"", &CreateOptions::persistent()).await?;
+//!
+//! let client = Client::connect(&format!("{servers}/myapp")).await?;
 //! client.create("/config", b"v1", &CreateOptions::persistent()).await?;
 //! let (data, _stat, watcher) = client.get_data_and_watch("/config").await?;
 //! assert_eq!(data, b"v1");
 //! client.set_data("/config", b"v2", None).await?;
 //! let event = watcher.await;
 //! assert_eq!(event.event_type, EventType::NodeDataChanged);
+//! assert_eq!(event.path, "/config"); // relative to the chroot
+//! assert_eq!(root.get_data("/myapp/config").await?.0, b"v2");
 //! client.close().await;
-//! # Ok(()) }
+//! # Ok(()) });
 //! ```
 
 mod builder;

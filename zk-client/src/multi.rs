@@ -17,26 +17,58 @@ use crate::types::{CreateMode, CreateOptions, Stat};
 /// a multi with the path only (ZOOKEEPER-4026).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum OpResult {
-    Create { path: String, stat: Option<Stat> },
+    /// A create: the created path (with the sequence suffix, if any).
+    Create {
+        /// The created path.
+        path: String,
+        /// The new node's stat, from servers that send it.
+        stat: Option<Stat>,
+    },
+    /// A delete.
     Delete,
-    SetData { stat: Stat },
+    /// A setData.
+    SetData {
+        /// The node's stat after the write.
+        stat: Stat,
+    },
+    /// A version check that passed.
     Check,
 }
 
 /// Writes applied together or not at all.
 ///
-/// ```no_run
-/// # async fn demo(client: zk_client::Client) -> Result<(), zk_client::Error> {
-/// use zk_client::CreateOptions;
+/// A failure is `Error::Multi { index, source }`: the op at `index` failed
+/// with `source`, and no op was applied. After a `ConnectionLoss` the
+/// multi as a whole may or may not have been applied.
+///
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use zk_client::{Client, CreateOptions, Error, OpResult};
+///
+/// let client = Client::connect(&servers).await?;
+/// let (_, stat) = client.create("/config", b"v1", &CreateOptions::persistent()).await?;
+/// client.create("/history", b"", &CreateOptions::persistent()).await?;
+///
 /// let results = client
 ///     .multi()
-///     .check("/config", 3)
-///     .set_data("/config", b"v4", Some(3))
-///     .create("/config-history/v4", b"", &CreateOptions::persistent())
+///     .check("/config", stat.version)
+///     .set_data("/config", b"v2", Some(stat.version))
+///     .create("/history/v2", b"", &CreateOptions::persistent())
 ///     .commit()
 ///     .await?;
-/// assert_eq!(results.len(), 3);
-/// # Ok(()) }
+/// assert_eq!(results[0], OpResult::Check);
+/// assert!(matches!(&results[2], OpResult::Create { path, .. } if path == "/history/v2"));
+///
+/// // The same multi again: the version check fails, so nothing happens.
+/// let failed = client
+///     .multi()
+///     .check("/config", stat.version)
+///     .create("/history/v3", b"", &CreateOptions::persistent())
+///     .commit()
+///     .await;
+/// assert_eq!(failed, Err(Error::Multi { index: 0, source: Box::new(Error::BadVersion) }));
+/// assert!(client.exists("/history/v3").await?.is_none());
+/// # Ok(()) });
 /// ```
 #[derive(Debug)]
 pub struct MultiBuilder {
@@ -64,6 +96,7 @@ impl MultiBuilder {
         self
     }
 
+    /// Adds a create (any mode, as [`Client::create`]).
     pub fn create(self, path: &str, data: &[u8], opts: &CreateOptions) -> Self {
         let data = Some(Bytes::copy_from_slice(data));
         let (acl, flags, mode, ttl) = (opts.acl.clone(), opts.mode.flags(), opts.mode, opts.ttl_ms);
@@ -90,6 +123,7 @@ impl MultiBuilder {
         })
     }
 
+    /// Adds a delete; `version` `None` matches any.
     pub fn delete(self, path: &str, version: Option<i32>) -> Self {
         self.push(path, false, |path| {
             Request::Delete(DeleteRequest {
@@ -99,6 +133,7 @@ impl MultiBuilder {
         })
     }
 
+    /// Adds a setData; `version` `None` matches any.
     pub fn set_data(self, path: &str, data: &[u8], version: Option<i32>) -> Self {
         let data = Some(Bytes::copy_from_slice(data));
         self.push(path, false, |path| {
@@ -110,6 +145,8 @@ impl MultiBuilder {
         })
     }
 
+    /// Adds a check that the node is at `version` (-1: only that it
+    /// exists); it makes the multi fail otherwise.
     pub fn check(self, path: &str, version: i32) -> Self {
         self.push(path, false, |path| {
             Request::Check(CheckVersionRequest { path, version })
@@ -117,7 +154,8 @@ impl MultiBuilder {
     }
 
     /// Sends the multi (now). A failure names the op that failed:
-    /// `Error::Multi { index, source }`; nothing was applied.
+    /// `Error::Multi { index, source }`; nothing was applied. An invalid
+    /// path in any op fails with `BadPath` before anything is sent.
     pub fn commit(self) -> impl Future<Output = Result<Vec<OpResult>>> + Send + use<> {
         let sent = match self.error {
             Some(e) => Err(e),
@@ -164,11 +202,43 @@ impl MultiBuilder {
 /// The outcome of one read of a multiRead.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ReadResult {
-    Data { data: Vec<u8>, stat: Stat },
-    Children { children: Vec<String> },
+    /// A getData.
+    Data {
+        /// The node's data (empty for null data).
+        data: Vec<u8>,
+        /// The node's stat.
+        stat: Stat,
+    },
+    /// A getChildren.
+    Children {
+        /// The child names, unsorted.
+        children: Vec<String>,
+    },
 }
 
-/// Reads in one round trip; each has its own result.
+/// Reads in one round trip; each has its own result (one failing does not
+/// fail the others). No watches are set.
+///
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use zk_client::{Client, CreateOptions, Error, ReadResult};
+///
+/// let client = Client::connect(&servers).await?;
+/// client.create("/app", b"v1", &CreateOptions::persistent()).await?;
+/// client.create("/app/a", b"", &CreateOptions::persistent()).await?;
+///
+/// let results = client
+///     .multi_read()
+///     .get_data("/app")
+///     .get_children("/app")
+///     .get_data("/missing")
+///     .commit()
+///     .await?;
+/// assert!(matches!(&results[0], Ok(ReadResult::Data { data, .. }) if data == b"v1"));
+/// assert_eq!(results[1], Ok(ReadResult::Children { children: vec!["a".to_owned()] }));
+/// assert_eq!(results[2], Err(Error::NoNode));
+/// # Ok(()) });
+/// ```
 #[derive(Debug)]
 pub struct MultiReadBuilder {
     client: Client,
@@ -195,14 +265,19 @@ impl MultiReadBuilder {
         self
     }
 
+    /// Adds a getData.
     pub fn get_data(self, path: &str) -> Self {
         self.push(path, Request::GetData)
     }
 
+    /// Adds a getChildren.
     pub fn get_children(self, path: &str) -> Self {
         self.push(path, Request::GetChildren)
     }
 
+    /// Sends the reads (now): one result per read, in order. The outer
+    /// error is for the request as a whole (a `BadPath` before sending, a
+    /// lost connection).
     pub fn commit(self) -> impl Future<Output = Result<Vec<Result<ReadResult>>>> + Send + use<> {
         let sent = match self.error {
             Some(e) => Err(e),

@@ -10,6 +10,7 @@ pub use zk_proto::data::{
 pub enum SessionState {
     /// Looking for a server (first connect or after a disconnect).
     Connecting,
+    /// Connected to a server that takes reads and writes.
     Connected,
     /// Connected to a server cut off from its quorum: reads only.
     ConnectedReadOnly,
@@ -34,6 +35,7 @@ impl SessionState {
         )
     }
 
+    /// Connected, read-write or read-only: calls go out now.
     pub fn is_connected(self) -> bool {
         matches!(
             self,
@@ -45,8 +47,13 @@ impl SessionState {
 /// A watch notification. `path` is relative to the client's chroot.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WatchedEvent {
+    /// What happened to the node; `None` when the event is about the
+    /// session instead (it ended before the watch fired).
     pub event_type: EventType,
+    /// `SyncConnected` for node events; for a watch released by the
+    /// session's end, the final state (`Expired`, `Closed`, ...).
     pub state: KeeperState,
+    /// The node's path (empty for session events).
     pub path: String,
     /// The zxid of the change that fired it (servers since 3.9 send it;
     /// -1 when unknown).
@@ -64,7 +71,9 @@ pub struct WatchedEvent {
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CreateOptions {
+    /// Persistent, ephemeral, sequential, container or TTL.
     pub mode: CreateMode,
+    /// The new node's ACL; must not be empty.
     pub acl: Vec<Acl>,
     /// Milliseconds; only for the TTL modes.
     pub ttl_ms: Option<i64>,
@@ -82,14 +91,18 @@ impl CreateOptions {
         }
     }
 
+    /// A persistent node, open to everyone.
     pub fn persistent() -> CreateOptions {
         CreateOptions::new(CreateMode::Persistent)
     }
 
+    /// An ephemeral node (deleted when the session ends), open to everyone.
     pub fn ephemeral() -> CreateOptions {
         CreateOptions::new(CreateMode::Ephemeral)
     }
 
+    /// A container node (the server deletes it after its last child goes),
+    /// open to everyone.
     pub fn container() -> CreateOptions {
         CreateOptions::new(CreateMode::Container)
     }
@@ -103,11 +116,13 @@ impl CreateOptions {
         }
     }
 
+    /// The same options with another mode (a TTL mode needs `ttl_ms`).
     pub fn with_mode(mut self, mode: CreateMode) -> CreateOptions {
         self.mode = mode;
         self
     }
 
+    /// The same options with another ACL.
     pub fn with_acl(mut self, acl: Vec<Acl>) -> CreateOptions {
         self.acl = acl;
         self

@@ -4,7 +4,7 @@ mod common;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use common::{CLEANUP_DEADLINE, TestEnv, eventually_within};
+use common::{CLEANUP_DEADLINE, TestEnv, eventually_within, ttl_enabled};
 use zk_client::{Client, CreateMode, CreateOptions, Error, Stat};
 
 fn now_ms() -> i64 {
@@ -88,14 +88,33 @@ async fn create_in_every_mode() {
     assert_eq!(seq_of(&path, "/p/e-"), Some(4), "{path}");
     assert_fresh(&stat, 0, sid);
 
-    // Containers and TTL nodes keep their type in the ephemeral owner on the
-    // server, but clients see 0 there (DataNode.getClientEphemeralOwner).
+    // Containers keep their type in the ephemeral owner on the server, but
+    // clients see 0 there (DataNode.getClientEphemeralOwner).
     let (path, stat) = c
         .create("/box", b"", &CreateOptions::container())
         .await
         .expect("container");
     assert_eq!(path, "/box");
     assert_fresh(&stat, 0, 0);
+
+    let (children, parent) = c.get_children("/p").await.expect("children");
+    assert_eq!(children.len(), 5, "{children:?}");
+    assert_eq!((parent.num_children, parent.cversion), (5, 5));
+    c.close().await;
+    env.stop().await;
+}
+
+/// TTL nodes, plain and sequential; like containers, clients see 0 as
+/// their ephemeral owner. The server must have them on
+/// (`extendedTypesEnabled=true`); the test skips itself otherwise.
+#[tokio::test]
+async fn create_ttl_nodes() {
+    let env = TestEnv::new().await;
+    let c = env.client().await;
+    zk_testkit::require!(ttl_enabled(&c).await);
+    c.create("/p", b"", &CreateOptions::persistent())
+        .await
+        .expect("parent");
     let (path, stat) = c
         .create("/ttl", b"t", &CreateOptions::ttl(Duration::from_secs(3600)))
         .await
@@ -105,7 +124,7 @@ async fn create_in_every_mode() {
     let ttl_seq = CreateOptions::ttl(Duration::from_secs(3600))
         .with_mode(CreateMode::PersistentSequentialWithTtl);
     let (path, stat) = c.create("/p/t-", b"", &ttl_seq).await.expect("ttl seq");
-    assert_eq!(seq_of(&path, "/p/t-"), Some(5), "{path}");
+    assert_eq!(seq_of(&path, "/p/t-"), Some(0), "{path}");
     assert_fresh(&stat, 0, 0);
     // A TTL must be positive.
     let err = c
@@ -113,18 +132,13 @@ async fn create_in_every_mode() {
         .await
         .expect_err("ttl 0");
     assert_eq!(err, Error::BadArguments);
-
-    let (children, parent) = c.get_children("/p").await.expect("children");
-    assert_eq!(children.len(), 6, "{children:?}");
-    assert_eq!((parent.num_children, parent.cversion), (6, 6));
     c.close().await;
     env.stop().await;
 }
 
-/// The server deletes a container once its last child is gone, and a TTL
-/// node once its TTL passed without a change or children.
+/// The server deletes a container once its last child is gone.
 #[tokio::test]
-async fn containers_and_ttl_nodes_are_cleaned_up() {
+async fn containers_are_cleaned_up() {
     let env = TestEnv::new().await;
     let c = env.client().await;
     let p = CreateOptions::persistent();
@@ -136,19 +150,33 @@ async fn containers_and_ttl_nodes_are_cleaned_up() {
         .expect("container");
     c.create("/box/item", b"", &p).await.expect("child");
     c.delete("/box/item", None).await.expect("delete child");
+    eventually_within("the container to go", CLEANUP_DEADLINE, || async {
+        !exists(&c, "/box").await
+    })
+    .await;
+    // A container that never had children stays.
+    assert!(exists(&c, "/empty-box").await);
+    c.close().await;
+    env.stop().await;
+}
+
+/// The server deletes a TTL node once its TTL passed without a change or
+/// children (skipped on a server without TTL nodes).
+#[tokio::test]
+async fn ttl_nodes_are_cleaned_up() {
+    let env = TestEnv::new().await;
+    let c = env.client().await;
+    zk_testkit::require!(ttl_enabled(&c).await);
+    let p = CreateOptions::persistent();
     let short = CreateOptions::ttl(Duration::from_millis(300));
     c.create("/ttl", b"", &short).await.expect("ttl");
     c.create("/ttl-parent", b"", &short).await.expect("ttl");
     c.create("/ttl-parent/child", b"", &p).await.expect("child");
-    eventually_within(
-        "the container and the TTL node to go",
-        CLEANUP_DEADLINE,
-        || async { !exists(&c, "/box").await && !exists(&c, "/ttl").await },
-    )
+    eventually_within("the TTL node to go", CLEANUP_DEADLINE, || async {
+        !exists(&c, "/ttl").await
+    })
     .await;
-    // A container that never had children stays; so does a TTL node with
-    // children.
-    assert!(exists(&c, "/empty-box").await);
+    // A TTL node with children stays.
     assert!(exists(&c, "/ttl-parent").await);
     c.close().await;
     env.stop().await;

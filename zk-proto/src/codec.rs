@@ -10,20 +10,52 @@ use bytes::{Buf, BufMut, Bytes, BytesMut};
 /// Why a record could not be decoded.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum DecodeError {
+    /// The input ended inside a record.
     #[error("record truncated: needed {needed} more bytes")]
-    Truncated { needed: usize },
+    Truncated {
+        /// How many more bytes the field being read needed.
+        needed: usize,
+    },
+    /// A length prefix below -1 (or a count that cannot fit).
     #[error("invalid length {0}")]
     BadLength(i32),
+    /// A string field is not UTF-8.
     #[error("string is not valid UTF-8")]
     InvalidUtf8,
+    /// An op number that ZooKeeper does not define, or that cannot appear
+    /// where it was found.
     #[error("unknown op code {0}")]
     UnknownOpCode(i32),
+    /// A value the protocol does not allow, e.g. a read inside a multi.
     #[error("invalid value: {0}")]
     Invalid(&'static str),
 }
 
 /// A value with a jute encoding.
+///
+/// ```
+/// use bytes::Bytes;
+/// use zk_proto::data::Stat;
+/// use zk_proto::{Decode, DecodeError, Encode};
+///
+/// let stat = Stat { version: 3, num_children: 2, ..Default::default() };
+/// let mut bytes = stat.to_bytes();
+/// assert_eq!(bytes.len(), 68); // 11 fields, ints and longs
+/// assert_eq!(Stat::decode(&mut bytes)?, stat);
+/// assert!(bytes.is_empty());
+///
+/// // Lengths are checked against the input before anything is allocated.
+/// let mut short = Bytes::from_static(&[0, 0, 0, 9, b'x']);
+/// assert_eq!(String::decode(&mut short), Err(DecodeError::Truncated { needed: 8 }));
+///
+/// // Null data (length -1) stays distinct from empty data.
+/// let mut null = (None::<Bytes>).to_bytes();
+/// assert_eq!(&null[..], &[0xff; 4]);
+/// assert_eq!(Option::<Bytes>::decode(&mut null)?, None);
+/// # Ok::<(), DecodeError>(())
+/// ```
 pub trait Encode {
+    /// Appends the encoding to `buf`.
     fn encode(&self, buf: &mut BytesMut);
 
     /// Encodes into a fresh buffer.
@@ -37,6 +69,12 @@ pub trait Encode {
 /// A value that can be read back from its jute encoding. Buffers are sliced
 /// out of the input without copying.
 pub trait Decode: Sized {
+    /// Reads one value from the front of `buf`, advancing it.
+    ///
+    /// # Errors
+    ///
+    /// [`DecodeError`] when the input is short or malformed; how much of
+    /// `buf` was consumed is then unspecified.
     fn decode(buf: &mut Bytes) -> Result<Self, DecodeError>;
 }
 

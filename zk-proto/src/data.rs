@@ -6,16 +6,28 @@ use crate::record;
 record! {
     /// The metadata of a znode, as every read and write reports it.
     pub struct Stat {
+        /// The zxid of the create.
         pub czxid: i64,
+        /// The zxid of the last data change (the create at first).
         pub mzxid: i64,
+        /// When the node was created, in ms since the Unix epoch.
         pub ctime: i64,
+        /// When the data last changed, in ms since the Unix epoch.
         pub mtime: i64,
+        /// The number of data changes: what a conditional `setData` or
+        /// `delete` compares against.
         pub version: i32,
+        /// The number of changes to the children.
         pub cversion: i32,
+        /// The number of ACL changes.
         pub aversion: i32,
+        /// The owning session of an ephemeral node; 0 for any other node.
         pub ephemeral_owner: i64,
+        /// The length of the data in bytes.
         pub data_length: i32,
+        /// The number of children.
         pub num_children: i32,
+        /// The zxid of the last change to the children.
         pub pzxid: i64,
     }
 }
@@ -23,7 +35,9 @@ record! {
 record! {
     /// An identity: `scheme:id`, e.g. `world:anyone`, `digest:user:hash`.
     pub struct Id {
+        /// `world`, `auth`, `digest`, `ip`, ...
         pub scheme: String,
+        /// The identity within the scheme, e.g. `anyone` or `user:hash`.
         pub id: String,
     }
 }
@@ -31,7 +45,9 @@ record! {
 record! {
     /// One ACL entry: the permission bits granted to an identity.
     pub struct Acl {
+        /// The [`perms`] bits, or'ed.
         pub perms: i32,
+        /// Who gets them.
         pub id: Id,
     }
 }
@@ -39,22 +55,72 @@ record! {
 record! {
     /// One authenticated identity of a connection (`whoAmI`).
     pub struct ClientInfo {
+        /// The scheme the identity was added with, e.g. `ip` or `digest`.
         pub auth_scheme: String,
+        /// The identity, e.g. `127.0.0.1` or a digest user name.
         pub user: String,
     }
 }
 
-/// `ZooDefs.Perms`.
+/// `ZooDefs.Perms`: the permission bits of an [`Acl`].
 pub mod perms {
+    /// Reading the data and the children (and, since ZooKeeper 3.9.2, `exists`).
     pub const READ: i32 = 1;
+    /// Setting the data.
     pub const WRITE: i32 = 2;
+    /// Creating children.
     pub const CREATE: i32 = 4;
+    /// Deleting children.
     pub const DELETE: i32 = 8;
+    /// Setting the ACL.
     pub const ADMIN: i32 = 16;
+    /// Every bit.
     pub const ALL: i32 = READ | WRITE | CREATE | DELETE | ADMIN;
+
+    /// The bits as zkCli writes them, in its order: `cdrwa` for [`ALL`],
+    /// `r` for [`READ`].
+    ///
+    /// ```
+    /// use zk_proto::data::perms;
+    /// assert_eq!(perms::letters(perms::ALL), "cdrwa");
+    /// assert_eq!(perms::letters(perms::READ | perms::WRITE), "rw");
+    /// ```
+    pub fn letters(bits: i32) -> String {
+        [
+            (CREATE, 'c'),
+            (DELETE, 'd'),
+            (READ, 'r'),
+            (WRITE, 'w'),
+            (ADMIN, 'a'),
+        ]
+        .iter()
+        .filter(|(bit, _)| bits & bit != 0)
+        .map(|(_, c)| *c)
+        .collect()
+    }
+}
+
+/// `scheme:id:perms`, the form zkCli's `setAcl` takes and ZooKeeper's
+/// tools print: `world:anyone:cdrwa`.
+///
+/// ```
+/// use zk_proto::data::Acl;
+/// assert_eq!(Acl::open_unsafe()[0].to_string(), "world:anyone:cdrwa");
+/// ```
+impl std::fmt::Display for Acl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{}:{}:{}",
+            self.id.scheme,
+            self.id.id,
+            perms::letters(self.perms)
+        )
+    }
 }
 
 impl Id {
+    /// `scheme:id`.
     pub fn new(scheme: &str, id: &str) -> Id {
         Id {
             scheme: scheme.to_owned(),
@@ -62,6 +128,7 @@ impl Id {
         }
     }
 
+    /// `world:anyone`: every client.
     pub fn anyone() -> Id {
         Id::new("world", "anyone")
     }
@@ -94,18 +161,39 @@ impl Acl {
 }
 
 /// `CreateMode`: the flags of a create request.
+///
+/// ```
+/// use zk_proto::data::CreateMode;
+///
+/// let mode = CreateMode::from_flags(3).unwrap();
+/// assert_eq!(mode, CreateMode::EphemeralSequential);
+/// assert!(mode.is_ephemeral() && mode.is_sequential());
+/// assert_eq!(CreateMode::Container.flags(), 4);
+/// assert_eq!(CreateMode::from_flags(7), None);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum CreateMode {
+    /// Lives until deleted.
     Persistent = 0,
+    /// Deleted when the creating session ends; cannot have children.
     Ephemeral = 1,
+    /// Persistent, with a 10-digit counter of the parent appended to the
+    /// name.
     PersistentSequential = 2,
+    /// Ephemeral, with the sequence suffix.
     EphemeralSequential = 3,
+    /// Deleted by the server some time after its last child is deleted
+    /// (a container that never had a child is kept).
     Container = 4,
+    /// Persistent, deleted by the server once it has had no change and no
+    /// children for its TTL.
     PersistentWithTtl = 5,
+    /// A TTL node with the sequence suffix.
     PersistentSequentialWithTtl = 6,
 }
 
 impl CreateMode {
+    /// The mode for a request's flags, if they name one.
     pub fn from_flags(flags: i32) -> Option<CreateMode> {
         Some(match flags {
             0 => CreateMode::Persistent,
@@ -119,10 +207,12 @@ impl CreateMode {
         })
     }
 
+    /// The flags to put in a create request.
     pub fn flags(self) -> i32 {
         self as i32
     }
 
+    /// Whether the node goes with its session.
     pub fn is_ephemeral(self) -> bool {
         matches!(
             self,
@@ -130,6 +220,7 @@ impl CreateMode {
         )
     }
 
+    /// Whether the server appends a sequence suffix to the name.
     pub fn is_sequential(self) -> bool {
         matches!(
             self,
@@ -139,10 +230,12 @@ impl CreateMode {
         )
     }
 
+    /// Whether the node is a container.
     pub fn is_container(self) -> bool {
         self == CreateMode::Container
     }
 
+    /// Whether the create needs a TTL (`createTTL`).
     pub fn is_ttl(self) -> bool {
         matches!(
             self,
@@ -154,17 +247,28 @@ impl CreateMode {
 /// `Watcher.Event.EventType`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum EventType {
+    /// A change of the connection's state, about no node.
     None = -1,
+    /// The node was created (an `exists` watch on a missing node, or a
+    /// persistent watch).
     NodeCreated = 1,
+    /// The node was deleted.
     NodeDeleted = 2,
+    /// The node's data was set (even to the same bytes).
     NodeDataChanged = 3,
+    /// A child was created or deleted; changes to a child's data do not
+    /// count.
     NodeChildrenChanged = 4,
+    /// A data or exists watch was removed by `removeWatches`.
     DataWatchRemoved = 5,
+    /// A child watch was removed by `removeWatches`.
     ChildWatchRemoved = 6,
+    /// A persistent watch was removed by `removeWatches`.
     PersistentWatchRemoved = 7,
 }
 
 impl EventType {
+    /// The type for a wire number, if ZooKeeper defines one.
     pub fn from_code(v: i32) -> Option<EventType> {
         Some(match v {
             -1 => EventType::None,
@@ -183,18 +287,28 @@ impl EventType {
 /// `Watcher.Event.KeeperState`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum KeeperState {
+    /// Unused since ZooKeeper 3.1.
     Unknown = -1,
+    /// The connection was lost; the session may still be alive.
     Disconnected = 0,
+    /// Unused since ZooKeeper 3.1.
     NoSyncConnected = 1,
+    /// Connected to a server that takes reads and writes.
     SyncConnected = 3,
+    /// Authentication failed.
     AuthFailed = 4,
+    /// Connected to a read-only server: reads only.
     ConnectedReadOnly = 5,
+    /// SASL authentication succeeded.
     SaslAuthenticated = 6,
+    /// The session expired.
     Expired = -112,
+    /// The client closed the session.
     Closed = 7,
 }
 
 impl KeeperState {
+    /// The state for a wire number, if ZooKeeper defines one.
     pub fn from_code(v: i32) -> Option<KeeperState> {
         Some(match v {
             -1 => KeeperState::Unknown,
@@ -214,14 +328,20 @@ impl KeeperState {
 /// `Watcher.WatcherType`, used by checkWatches and removeWatches.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum WatcherType {
+    /// Child watches.
     Children = 1,
+    /// Data and exists watches.
     Data = 2,
+    /// Every watch on the path.
     Any = 3,
+    /// Persistent watches.
     Persistent = 4,
+    /// Persistent recursive watches.
     PersistentRecursive = 5,
 }
 
 impl WatcherType {
+    /// The type for a wire number, if ZooKeeper defines one.
     pub fn from_code(v: i32) -> Option<WatcherType> {
         Some(match v {
             1 => WatcherType::Children,
@@ -237,11 +357,16 @@ impl WatcherType {
 /// `ZooDefs.AddWatchModes`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum AddWatchMode {
+    /// Fires on the node's create, delete, data change and child changes,
+    /// and stays set.
     Persistent = 0,
+    /// Fires on create, delete and data change of the node and of every
+    /// node below it (no child events), and stays set.
     PersistentRecursive = 1,
 }
 
 impl AddWatchMode {
+    /// The mode for a wire number, if ZooKeeper defines one.
     pub fn from_code(v: i32) -> Option<AddWatchMode> {
         match v {
             0 => Some(AddWatchMode::Persistent),

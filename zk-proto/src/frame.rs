@@ -8,27 +8,62 @@ use tokio_util::codec::{Decoder, Encoder};
 /// `jute.maxbuffer`'s default: 0xfffff bytes.
 pub const DEFAULT_MAX_FRAME: usize = 0xfffff;
 
+/// Why a frame could not be read or written. Each ends the connection:
+/// after a bad length the stream cannot be resynchronised.
 #[derive(Debug, thiserror::Error)]
 pub enum FrameError {
+    /// The length prefix (or a payload to send) is over the maximum.
     #[error("frame length {len} exceeds the maximum of {max} bytes")]
-    TooLarge { len: i64, max: usize },
+    TooLarge {
+        /// The length found.
+        len: i64,
+        /// The codec's maximum.
+        max: usize,
+    },
+    /// The length prefix is negative.
     #[error("negative frame length {0}")]
     Negative(i32),
+    /// The socket failed.
     #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 
 /// Splits a byte stream into frame payloads, and writes payloads as frames.
+///
+/// ```
+/// use bytes::{Bytes, BytesMut};
+/// use tokio_util::codec::{Decoder, Encoder};
+/// use zk_proto::frame::{FrameCodec, FrameError};
+///
+/// let mut codec = FrameCodec::new(16);
+/// let mut wire = BytesMut::new();
+/// codec.encode(Bytes::from_static(b"hello"), &mut wire)?;
+/// assert_eq!(&wire[..], b"\0\0\0\x05hello");
+///
+/// // A frame split across reads: nothing until the last byte arrives.
+/// let mut src = BytesMut::from(&wire[..6]);
+/// assert_eq!(codec.decode(&mut src)?, None);
+/// src.extend_from_slice(&wire[6..]);
+/// assert_eq!(codec.decode(&mut src)?, Some(Bytes::from_static(b"hello")));
+///
+/// // Over the maximum: refused before the payload is read.
+/// let mut big = BytesMut::from(&[0, 0, 0, 17][..]);
+/// assert!(matches!(codec.decode(&mut big), Err(FrameError::TooLarge { len: 17, max: 16 })));
+/// # Ok::<(), FrameError>(())
+/// ```
 #[derive(Debug, Clone)]
 pub struct FrameCodec {
     max_len: usize,
 }
 
 impl FrameCodec {
+    /// A codec that refuses payloads over `max_len` bytes, in both
+    /// directions.
     pub fn new(max_len: usize) -> FrameCodec {
         FrameCodec { max_len }
     }
 
+    /// The largest payload accepted, in bytes.
     pub fn max_len(&self) -> usize {
         self.max_len
     }

@@ -1,3 +1,5 @@
+#![warn(missing_docs)]
+
 //! The Apache ZooKeeper client wire protocol (3.9): jute encoding, every
 //! request and response record, the connect handshake, framing, op and error
 //! codes, and the txn records shared by the log, snapshots and replication.

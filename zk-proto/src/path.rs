@@ -4,12 +4,25 @@
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("invalid path {path:?}: {reason}")]
 pub struct InvalidPath {
+    /// The path as given.
     pub path: String,
+    /// ZooKeeper's wording of the rule it breaks.
     pub reason: &'static str,
 }
 
 /// Checks an absolute znode path. With `sequential`, the server appends a
 /// 10-digit suffix, so a trailing `/` is allowed (`create -s /a/`).
+///
+/// ```
+/// use zk_proto::path::validate_path;
+///
+/// assert!(validate_path("/app/config", false).is_ok());
+/// let err = validate_path("/app/", false).unwrap_err();
+/// assert_eq!(err.reason, "path must not end with / character");
+/// assert!(validate_path("/app/", true).is_ok());
+/// assert!(validate_path("/app/../etc", false).is_err());
+/// assert!(validate_path("app", false).is_err());
+/// ```
 pub fn validate_path(path: &str, sequential: bool) -> Result<(), InvalidPath> {
     let fail = |reason| {
         Err(InvalidPath {
@@ -58,6 +71,14 @@ pub fn validate_path(path: &str, sequential: bool) -> Result<(), InvalidPath> {
 }
 
 /// The parent of an absolute path (`/` for top-level nodes).
+///
+/// ```
+/// use zk_proto::path::{base_name, parent};
+///
+/// assert_eq!(parent("/app/config"), "/app");
+/// assert_eq!(parent("/app"), "/");
+/// assert_eq!(base_name("/app/config"), "config");
+/// ```
 pub fn parent(path: &str) -> &str {
     match path.rfind('/') {
         Some(0) | None => "/",

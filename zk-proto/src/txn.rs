@@ -12,10 +12,16 @@ use crate::op_code::OpCode;
 use crate::record;
 
 record! {
+    /// A create of a persistent or ephemeral node (the owner is the
+    /// header's session).
     pub struct CreateTxn {
+        /// The final path, sequence suffix included.
         pub path: String,
+        /// The initial data; `None` for null data.
         pub data: Option<Bytes>,
+        /// The node's ACL, `auth` ids resolved.
         pub acl: Vec<Acl>,
+        /// Whether the node belongs to the header's session.
         pub ephemeral: bool,
         /// The parent's cversion after this create.
         pub parent_cversion: i32,
@@ -23,33 +29,49 @@ record! {
 }
 
 record! {
+    /// A create of a container node.
     pub struct CreateContainerTxn {
+        /// The final path.
         pub path: String,
+        /// The initial data; `None` for null data.
         pub data: Option<Bytes>,
+        /// The node's ACL, `auth` ids resolved.
         pub acl: Vec<Acl>,
+        /// The parent's cversion after this create.
         pub parent_cversion: i32,
     }
 }
 
 record! {
+    /// A create of a TTL node.
     pub struct CreateTtlTxn {
+        /// The final path, sequence suffix included.
         pub path: String,
+        /// The initial data; `None` for null data.
         pub data: Option<Bytes>,
+        /// The node's ACL, `auth` ids resolved.
         pub acl: Vec<Acl>,
+        /// The parent's cversion after this create.
         pub parent_cversion: i32,
+        /// The TTL in ms.
         pub ttl: i64,
     }
 }
 
 record! {
+    /// A delete.
     pub struct DeleteTxn {
+        /// The deleted node.
         pub path: String,
     }
 }
 
 record! {
+    /// A data write.
     pub struct SetDataTxn {
+        /// The written node.
         pub path: String,
+        /// The new data; `None` for null data.
         pub data: Option<Bytes>,
         /// The node's version after this write.
         pub version: i32,
@@ -57,15 +79,21 @@ record! {
 }
 
 record! {
+    /// A passed version check of a multi; it changes nothing.
     pub struct CheckVersionTxn {
+        /// The checked node.
         pub path: String,
+        /// The version it had.
         pub version: i32,
     }
 }
 
 record! {
+    /// An ACL write.
     pub struct SetAclTxn {
+        /// The written node.
         pub path: String,
+        /// The new ACL, `auth` ids resolved.
         pub acl: Vec<Acl>,
         /// The node's aversion after this write.
         pub version: i32,
@@ -73,12 +101,15 @@ record! {
 }
 
 record! {
+    /// Opens the header's session.
     pub struct CreateSessionTxn {
+        /// The negotiated session timeout.
         pub timeout_ms: i32,
     }
 }
 
 record! {
+    /// Closes (or expires) the header's session.
     pub struct CloseSessionTxn {
         /// The session's ephemerals when the close was prepared.
         pub paths_to_delete: Vec<String>,
@@ -86,7 +117,9 @@ record! {
 }
 
 record! {
+    /// A write that failed; it changes nothing.
     pub struct ErrorTxn {
+        /// An [`ErrorCode`](crate::ErrorCode) number.
         pub err: i32,
     }
 }
@@ -94,9 +127,14 @@ record! {
 record! {
     /// Who asked, and when; the type is the body's.
     pub struct TxnHeader {
+        /// The session that sent the request.
         pub client_id: i64,
+        /// The request's xid in that session.
         pub cxid: i32,
+        /// The txn's position in the history.
         pub zxid: i64,
+        /// The leader's clock when it proposed the txn, in ms since the Unix
+        /// epoch; it becomes `ctime`/`mtime`.
         pub time_ms: i64,
     }
 }
@@ -104,30 +142,56 @@ record! {
 /// What a txn does to the tree.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum TxnBody {
+    /// create, create2.
     Create(CreateTxn),
+    /// createContainer.
     CreateContainer(CreateContainerTxn),
+    /// createTTL.
     CreateTtl(CreateTtlTxn),
+    /// delete.
     Delete(DeleteTxn),
     /// The reaper's delete of an empty container or an expired TTL node.
     DeleteContainer(DeleteTxn),
+    /// setData.
     SetData(SetDataTxn),
+    /// A check of a multi.
     CheckVersion(CheckVersionTxn),
+    /// setACL.
     SetAcl(SetAclTxn),
+    /// A new session.
     CreateSession(CreateSessionTxn),
+    /// A closed or expired session.
     CloseSession(CloseSessionTxn),
+    /// A failed write.
     Error(ErrorTxn),
     /// All or nothing; a failed multi is a list of `Error`s.
     Multi(Vec<TxnBody>),
 }
 
 /// One transaction: a header and a body.
+///
+/// ```
+/// use zk_proto::txn::{DeleteTxn, Txn, TxnBody, TxnHeader};
+/// use zk_proto::{Decode, Encode, OpCode};
+///
+/// let txn = Txn {
+///     header: TxnHeader { client_id: 0x1234, cxid: 7, zxid: 0x1_0000_0003, time_ms: 0 },
+///     body: TxnBody::Multi(vec![TxnBody::Delete(DeleteTxn { path: "/app".into() })]),
+/// };
+/// assert_eq!(txn.body.op_code(), OpCode::Multi);
+/// assert_eq!(Txn::decode(&mut txn.to_bytes())?, txn);
+/// # Ok::<(), zk_proto::DecodeError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Txn {
+    /// Who, when, and the zxid.
     pub header: TxnHeader,
+    /// The change.
     pub body: TxnBody,
 }
 
 impl TxnBody {
+    /// The txn type written in the header.
     pub fn op_code(&self) -> OpCode {
         match self {
             TxnBody::Create(_) => OpCode::Create,

@@ -10,13 +10,21 @@ use zk_proto::frame::DEFAULT_MAX_FRAME;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
-    #[error("cannot read {path}: {source}")]
+    /// Not `source`: the message carries the cause, and a chain printer
+    /// would print it twice.
+    #[error("cannot read {path}: {error}")]
     Read {
         path: PathBuf,
-        source: std::io::Error,
+        error: std::io::Error,
     },
     #[error("line {line}: expected key=value, got {text:?}")]
     Syntax { line: usize, text: String },
+    /// A key the server cannot run without.
+    #[error("{key} is not set: {hint}")]
+    Missing {
+        key: &'static str,
+        hint: &'static str,
+    },
     #[error("invalid value {value:?} for {key}: {reason}")]
     Value {
         key: String,
@@ -48,8 +56,9 @@ pub struct Config {
     pub sync_limit: u32,
     pub data_dir: PathBuf,
     pub data_log_dir: PathBuf,
-    /// No storage: a zoo.cfg without `dataDir` keeps everything in memory
-    /// (ZooKeeper refuses such a file; tests and trials use it).
+    /// No storage at all (`inMemory=true`, a key of ours): nothing survives
+    /// a restart. For tests and trials; a zoo.cfg must otherwise name its
+    /// `dataDir`, as ZooKeeper insists.
     pub in_memory: bool,
     /// `preAllocSize` (in KiB in the file): how far the log file grows
     /// ahead of the writes.
@@ -179,9 +188,9 @@ fn boolean(key: &str, value: &str) -> Result<bool, ConfigError> {
 
 impl Config {
     pub fn from_file(path: &Path) -> Result<Config, ConfigError> {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        let text = std::fs::read_to_string(path).map_err(|error| ConfigError::Read {
             path: path.to_owned(),
-            source,
+            error,
         })?;
         let mut config = Config::parse(&text)?;
         config.source = Some(path.to_owned());
@@ -243,6 +252,7 @@ impl Config {
                 }
                 "enforceQuota" => c.enforce_quota = boolean(key, value)?,
                 "extendedTypesEnabled" => c.extended_types = boolean(key, value)?,
+                "inMemory" => c.in_memory = boolean(key, value)?,
                 "readonlymode.enabled" => c.read_only_mode = boolean(key, value)?,
                 "quorumListenOnAllIPs" => c.quorum_listen_all = boolean(key, value)?,
                 "electionPortBindRetry" | "zookeeper.electionPortBindRetry" => {
@@ -263,8 +273,14 @@ impl Config {
         if c.tick_ms == 0 {
             return Err(bad("tickTime", "0", "must be positive"));
         }
+        if !data_dir_set && !c.in_memory {
+            return Err(ConfigError::Missing {
+                key: "dataDir",
+                hint: "name the directory for snapshots (and the log, without dataLogDir), \
+                       or set inMemory=true to keep nothing on disk",
+            });
+        }
         c.data_log_dir = data_log_dir.unwrap_or_else(|| c.data_dir.clone());
-        c.in_memory = !data_dir_set;
         let resolve = |v: Option<i64>, default: u32| match v {
             None | Some(-1) => Ok(default),
             Some(n) => u32::try_from(n).map_err(|e| e.to_string()),
@@ -300,9 +316,9 @@ impl Config {
 /// `dataDir/myid`: the server's number in the `server.N` lines.
 pub fn read_myid(data_dir: &Path) -> Result<u64, ConfigError> {
     let path = data_dir.join("myid");
-    let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+    let text = std::fs::read_to_string(&path).map_err(|error| ConfigError::Read {
         path: path.clone(),
-        source,
+        error,
     })?;
     num("myid", text.trim())
 }
@@ -336,7 +352,8 @@ mod tests {
 
     #[test]
     fn defaults_follow_tick_time() {
-        let c = Config::parse("tickTime=100\nclientPort=0\n# comment\n").expect("parses");
+        let c = Config::parse("tickTime=100\nclientPort=0\ninMemory=true\n# comment\n")
+            .expect("parses");
         assert_eq!(c.min_session_timeout_ms, 200);
         assert_eq!(c.max_session_timeout_ms, 2000);
         assert_eq!(c.negotiate_timeout(30_000), 2000);
@@ -366,9 +383,20 @@ mod tests {
     fn bad_values_name_the_key() {
         let err = Config::parse("clientPort=abc").expect_err("bad port");
         assert!(err.to_string().contains("clientPort"), "{err}");
-        let err =
-            Config::parse("minSessionTimeout=9000\nmaxSessionTimeout=100").expect_err("min>max");
+        let err = Config::parse("inMemory=true\nminSessionTimeout=9000\nmaxSessionTimeout=100")
+            .expect_err("min>max");
         assert!(err.to_string().contains("minSessionTimeout"), "{err}");
         assert!(Config::parse("novalue").is_err());
+    }
+
+    #[test]
+    fn data_dir_is_required_unless_in_memory() {
+        let err = Config::parse("clientPort=2181\n").expect_err("no dataDir");
+        assert!(err.to_string().starts_with("dataDir is not set"), "{err}");
+        let c = Config::parse("inMemory=true\n").expect("explicitly in memory");
+        assert!(c.in_memory);
+        let c = Config::parse("dataDir=/var/lib/zk\n").expect("a dataDir");
+        assert!(!c.in_memory);
+        assert_eq!(c.data_log_dir, PathBuf::from("/var/lib/zk"));
     }
 }

@@ -14,7 +14,8 @@ const BATCH_MAX: usize = 1000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LogError {
-    #[error("log storage failed: {0}")]
+    /// A storage call failed; the error names the operation and the path.
+    #[error(transparent)]
     Io(#[from] std::io::Error),
 }
 
@@ -25,6 +26,11 @@ pub trait TxnLog: Send + 'static {
         &mut self,
         batch: &[Txn],
     ) -> impl std::future::Future<Output = Result<(), LogError>> + Send;
+
+    /// After a failed `persist`: undoes what the failed write left behind
+    /// and checks that the storage takes writes again (space was freed, a
+    /// disk came back). Until it succeeds, nothing is persisted.
+    fn heal(&mut self) -> impl std::future::Future<Output = Result<(), LogError>> + Send;
 }
 
 /// The log of a server without storage: it counts what passes and keeps
@@ -55,6 +61,10 @@ impl TxnLog for MemLog {
         }
         Ok(())
     }
+
+    async fn heal(&mut self) -> Result<(), LogError> {
+        Ok(())
+    }
 }
 
 /// What the log stage tells the state task.
@@ -68,25 +78,54 @@ pub enum LogEvent {
     /// A learner's oldest pending `sync` is answered: every txn the leader
     /// proposed before it has been delivered.
     Synced,
+    /// After `Failed`, the heal asked for worked: the log takes txns again,
+    /// continuing after the last durable one.
+    Healed,
+    /// After `Failed`, the heal asked for did not work (why).
+    StillFailed(String),
 }
 
 /// Runs the log stage until its input closes. After a storage failure it
 /// reports once and then drops whatever comes in: nothing after the
-/// failure is ever acknowledged.
+/// failure is ever acknowledged. (An ensemble member whose log fails
+/// leaves its role and recovers from disk instead.)
 pub async fn run_log_stage<L: TxnLog>(
+    log: L,
+    input: mpsc::Receiver<Txn>,
+    events: mpsc::UnboundedSender<LogEvent>,
+) {
+    run_stage(log, input, events, None).await;
+}
+
+/// Like [`run_log_stage`], but after a failure each message on `heal` is a
+/// request to repair the log and take txns again (answered `Healed` or
+/// `StillFailed`). The state task asks only once it has failed every txn
+/// it had sent, and sends none until `Healed`.
+pub async fn run_healing_log_stage<L: TxnLog>(
+    log: L,
+    input: mpsc::Receiver<Txn>,
+    events: mpsc::UnboundedSender<LogEvent>,
+    heal: mpsc::Receiver<()>,
+) {
+    run_stage(log, input, events, Some(heal)).await;
+}
+
+async fn run_stage<L: TxnLog>(
     mut log: L,
     mut input: mpsc::Receiver<Txn>,
     events: mpsc::UnboundedSender<LogEvent>,
+    mut heal: Option<mpsc::Receiver<()>>,
 ) {
     let mut batch = Vec::with_capacity(BATCH_MAX);
     while input.recv_many(&mut batch, BATCH_MAX).await > 0 {
         if let Err(e) = log.persist(&batch).await {
             tracing::error!(error = %e, "txn log failed; no further writes are acknowledged");
+            batch.clear();
             let _ = events.send(LogEvent::Failed(e.to_string()));
-            while input.recv_many(&mut batch, BATCH_MAX).await > 0 {
-                batch.clear();
+            if !until_healed(&mut log, &mut input, &events, heal.as_mut()).await {
+                return;
             }
-            return;
+            continue;
         }
         if events
             .send(LogEvent::Committed(std::mem::take(&mut batch)))
@@ -95,5 +134,51 @@ pub async fn run_log_stage<L: TxnLog>(
             return;
         }
         batch.reserve(BATCH_MAX);
+    }
+}
+
+/// Drops every txn that comes in until a heal asked for works; false when
+/// the stage should end (input closed, or no way to heal).
+async fn until_healed<L: TxnLog>(
+    log: &mut L,
+    input: &mut mpsc::Receiver<Txn>,
+    events: &mpsc::UnboundedSender<LogEvent>,
+    mut heal: Option<&mut mpsc::Receiver<()>>,
+) -> bool {
+    let mut dropped = Vec::new();
+    loop {
+        let asked = async {
+            match heal.as_deref_mut() {
+                Some(rx) => rx.recv().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            n = input.recv_many(&mut dropped, BATCH_MAX) => {
+                if n == 0 {
+                    return false;
+                }
+                dropped.clear();
+            }
+            asked = asked => {
+                if asked.is_none() {
+                    return false;
+                }
+                // Whatever the state task sent before asking is already
+                // queued (it sent it first), and it failed those txns.
+                while input.try_recv().is_ok() {}
+                match log.heal().await {
+                    Ok(()) => {
+                        tracing::info!("txn log works again; writes are acknowledged again");
+                        return events.send(LogEvent::Healed).is_ok();
+                    }
+                    Err(e) => {
+                        if events.send(LogEvent::StillFailed(e.to_string())).is_err() {
+                            return false;
+                        }
+                    }
+                }
+            }
+        }
     }
 }

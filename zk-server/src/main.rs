@@ -16,7 +16,11 @@ mod control;
 #[command(
     name = "zk-server",
     version,
-    about = "A ZooKeeper-compatible coordination server"
+    about = "A ZooKeeper-compatible coordination server",
+    long_about = "A ZooKeeper-compatible coordination server.\n\n\
+        With no command it runs standalone in the foreground: from ./zoo.cfg when \
+        that file exists, else on the embedded defaults (client port 2181, data in \
+        ./zk-data). The commands are zkServer.sh's, plus tools for the data files."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -25,33 +29,72 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Run in the foreground from a zoo.cfg.
-    StartForeground { config: PathBuf },
-    /// Start in the background (pid file in dataDir, output in dataDir/zk-server.out).
-    Start { config: Option<PathBuf> },
-    /// Stop the server started with `start`.
-    Stop { config: Option<PathBuf> },
-    /// Print the server's mode, from `srvr`.
-    Status { config: Option<PathBuf> },
+    /// Run in the foreground (logs to stderr; Ctrl-C or SIGTERM stops it).
+    StartForeground {
+        /// The zoo.cfg to run from [default: ./zoo.cfg if it exists, else
+        /// the embedded defaults].
+        config: Option<PathBuf>,
+        /// Write this process's pid to PATH once it serves clients, and
+        /// remove the file when it stops (what `start` waits for).
+        #[arg(long, value_name = "PATH")]
+        pid_file: Option<PathBuf>,
+    },
+    /// Start in the background and wait until it serves (pid in
+    /// dataDir/zookeeper_server.pid, output in dataDir/zk-server.out).
+    Start {
+        /// The zoo.cfg [default: ./zoo.cfg if it exists, else the embedded
+        /// defaults].
+        config: Option<PathBuf>,
+    },
+    /// Stop the server that `start` started (SIGTERM, then SIGKILL after 15 s).
+    Stop {
+        /// The zoo.cfg it was started with (it names the dataDir that holds
+        /// the pid file) [default: ./zoo.cfg, else the embedded defaults].
+        config: Option<PathBuf>,
+    },
+    /// Print the mode (standalone, leader, follower, observer, read-only) of
+    /// the server in the pid file; exit code 1 if it is not running.
+    Status {
+        /// The zoo.cfg it was started with [default: ./zoo.cfg, else the
+        /// embedded defaults].
+        config: Option<PathBuf>,
+    },
     /// Stop, then start.
-    Restart { config: Option<PathBuf> },
-    /// Print a transaction log segment (`log.<zxid>`), one txn per line.
-    DumpLog { file: PathBuf },
-    /// Print a snapshot (`snapshot.<zxid>`): every node and session.
-    DumpSnapshot {
+    Restart {
+        /// The zoo.cfg [default: ./zoo.cfg, else the embedded defaults].
+        config: Option<PathBuf>,
+    },
+    /// Print a transaction log segment, one txn per line (like ZooKeeper's
+    /// LogFormatter).
+    DumpLog {
+        /// A log segment: dataLogDir/version-2/log.<zxid>.
         file: PathBuf,
+    },
+    /// Print a snapshot: every node with its stat and ACL, and the sessions
+    /// (like ZooKeeper's SnapshotFormatter).
+    DumpSnapshot {
+        /// A snapshot: dataDir/version-2/snapshot.<zxid>.
+        file: PathBuf,
+        /// Print JSON instead of text.
         #[arg(long)]
         json: bool,
     },
-    /// Check every checksum of the logs and snapshots in a directory.
-    Verify { dir: PathBuf },
-    /// Run an ensemble of NODES members on this machine, for trying things
-    /// out: clients on 2181.., data under DIR/nK.
+    /// Check every checksum of the logs and snapshots in a directory; exit
+    /// code 1 on damage.
+    Verify {
+        /// A dataDir or dataLogDir (or its version-2 directory).
+        dir: PathBuf,
+    },
+    /// Run an ensemble on this machine for trying things out: one process
+    /// per member, supervised; type `help` for the commands it takes.
     Cluster(cluster::ClusterArgs),
-    /// Delete all but the newest COUNT snapshots (at least 3) and the log
-    /// segments they cover (like zkCleanup.sh).
+    /// Delete all but the newest snapshots and the log segments they no
+    /// longer need (like zkCleanup.sh).
     Purge {
+        /// The zoo.cfg naming dataDir and dataLogDir [default: ./zoo.cfg,
+        /// else the embedded defaults].
         config: Option<PathBuf>,
+        /// How many snapshots to keep (at least 3).
         #[arg(short = 'n', long, default_value_t = 3)]
         count: usize,
     },
@@ -78,9 +121,11 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<ExitCode> {
     match cli.command {
-        None => foreground(Config::default()),
-        Some(Command::StartForeground { config }) => foreground(load(&config)?),
-        Some(Command::Start { config }) => control::start(&config_path(config)?),
+        None => foreground(config_path(None).as_deref(), None),
+        Some(Command::StartForeground { config, pid_file }) => {
+            foreground(config_path(config).as_deref(), pid_file)
+        }
+        Some(Command::Start { config }) => control::start(config_path(config).as_deref()),
         Some(Command::Stop { config }) => control::stop(&load_opt(config.as_deref())?),
         Some(Command::Status { config }) => control::status(&load_opt(config.as_deref())?),
         Some(Command::DumpLog { file }) => print_tool(zk_server::tools::dump_log(&file)),
@@ -102,18 +147,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
             println!("{} files removed", deleted.len());
             Ok(ExitCode::SUCCESS)
         }
-        Some(Command::Cluster(args)) => cluster::run(&args, || {
-            if let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            {
-                rt.block_on(wait_for_signal());
-            }
-        }),
+        Some(Command::Cluster(args)) => cluster::run(&args),
         Some(Command::Restart { config }) => {
-            let path = config_path(config)?;
+            let path = config_path(config);
             control::stop(&load_opt(path.as_deref())?)?;
-            control::start(&path)
+            control::start(path.as_deref())
         }
     }
 }
@@ -132,27 +170,30 @@ fn print_tool(result: Result<String, zk_server::tools::ToolError>) -> Result<Exi
     }
 }
 
-fn load(path: &Path) -> Result<Config> {
-    Config::from_file(path).with_context(|| format!("configuration {}", path.display()))
+/// The config file to use: the one given, else `./zoo.cfg` when it exists
+/// (as zkServer.sh finds conf/zoo.cfg), else none (the embedded defaults).
+fn config_path(given: Option<PathBuf>) -> Option<PathBuf> {
+    given.or_else(|| Some(PathBuf::from("zoo.cfg")).filter(|p| p.exists()))
 }
 
-/// `./zoo.cfg` when none is given and one exists, else the defaults.
-fn config_path(given: Option<PathBuf>) -> Result<Option<PathBuf>> {
-    Ok(given.or_else(|| Some(PathBuf::from("zoo.cfg")).filter(|p| p.exists())))
-}
-
-fn load_opt(path: Option<&Path>) -> Result<Config> {
-    match path {
-        Some(p) => load(p),
-        None if Path::new("zoo.cfg").exists() => load(Path::new("zoo.cfg")),
+/// The configuration from `path`, or the embedded defaults; the errors
+/// name the file and the key.
+pub(crate) fn load_opt(path: Option<&Path>) -> Result<Config> {
+    match path.map(PathBuf::from).or_else(|| config_path(None)) {
+        Some(p) => Ok(Config::from_file(&p)?),
         None => Ok(Config::default()),
     }
 }
 
-fn foreground(config: Config) -> Result<ExitCode> {
-    let runtime = tokio::runtime::Runtime::new().context("starting the runtime")?;
+fn foreground(config_path: Option<&Path>, pid_file: Option<PathBuf>) -> Result<ExitCode> {
+    let config = load_opt(config_path)?;
+    let runtime = tokio::runtime::Runtime::new().context("cannot start the tokio runtime")?;
     runtime.block_on(async {
         let server = Server::start(config).await?;
+        if let Some(path) = &pid_file {
+            control::write_pid_file(path)
+                .with_context(|| format!("cannot write the pid file {}", path.display()))?;
+        }
         let stop = CancellationToken::new();
         let on_signal = stop.clone();
         tokio::spawn(async move {
@@ -161,11 +202,14 @@ fn foreground(config: Config) -> Result<ExitCode> {
             on_signal.cancel();
         });
         server.run_until(stop).await;
+        if let Some(path) = &pid_file {
+            let _ = std::fs::remove_file(path);
+        }
         Ok(ExitCode::SUCCESS)
     })
 }
 
-async fn wait_for_signal() {
+pub(crate) async fn wait_for_signal() {
     let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
         Ok(s) => s,
         Err(_) => {

@@ -11,11 +11,12 @@ use tokio_util::task::TaskTracker;
 
 use crate::admin::ServerStats;
 use crate::config::Config;
-use crate::log::{MemLog, run_log_stage};
+use crate::log::{MemLog, run_healing_log_stage, run_log_stage};
 use crate::net::transport::{Listener, Network, TokioNet};
 use crate::net::{NetCtx, run_listener};
 use crate::persist::{
-    FileStorage, FileTxnLog, LogError, Snapshotter, Storage, off_thread, recover, version_dir,
+    FileStorage, FileTxnLog, LogError, Snapshotter, Storage, check_writable, off_thread, recover,
+    version_dir,
 };
 use crate::request::{Core, Downstream};
 use crate::tree::DataTree;
@@ -31,10 +32,19 @@ pub enum ServerError {
     /// rather than serve without acknowledged writes.
     #[error("recovery failed: {0}")]
     Recovery(LogError),
-    #[error("cannot listen on {addr}: {source}")]
+    /// Not `source`: the message carries the cause (see `ConfigError`).
+    #[error("cannot listen on {addr}: {error}")]
     Bind {
         addr: SocketAddr,
-        source: std::io::Error,
+        error: std::io::Error,
+    },
+    /// `dataDir` or `dataLogDir` cannot be used; `error` names the path
+    /// and the operation that failed.
+    #[error("{key} {path} is not usable: {error}")]
+    DataDir {
+        key: &'static str,
+        path: std::path::PathBuf,
+        error: std::io::Error,
     },
     #[error("cannot start the ensemble member: {0}")]
     Ensemble(std::io::Error),
@@ -69,6 +79,10 @@ impl Server {
         storage: Arc<dyn Storage>,
         net: Arc<dyn Network>,
     ) -> Result<Server, ServerError> {
+        log_start(&config);
+        if !config.in_memory {
+            check_data_dirs(&storage, &config).await?;
+        }
         let ip = config
             .client_port_address
             .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
@@ -76,10 +90,10 @@ impl Server {
         let listener = net
             .bind(addr.to_string())
             .await
-            .map_err(|source| ServerError::Bind { addr, source })?;
+            .map_err(|error| ServerError::Bind { addr, error })?;
         let addr = listener
             .local_addr()
-            .map_err(|source| ServerError::Bind { addr, source })?;
+            .map_err(|error| ServerError::Bind { addr, error })?;
 
         // `conf` reports the port clients connect to, also when 0 was asked.
         config.client_port = addr.port();
@@ -111,6 +125,8 @@ impl Server {
         let (state_tx, state_rx) = mpsc::channel(STATE_QUEUE);
         let (log_tx, log_rx) = mpsc::channel(LOG_QUEUE);
         let (commit_tx, commit_rx) = mpsc::unbounded_channel();
+        // One heal request at a time: the state task waits for the answer.
+        let (heal_tx, heal_rx) = mpsc::channel(1);
 
         let (tree, sessions, snapshotter) = if config.in_memory {
             tracing::warn!("no dataDir: data is kept in memory only");
@@ -128,19 +144,23 @@ impl Server {
                 .await
                 .map_err(|e| ServerError::Recovery(LogError::Io(e)))?
                 .map_err(ServerError::Recovery)?;
-            tasks.spawn(run_log_stage(
+            tasks.spawn(run_healing_log_stage(
                 FileTxnLog::new(recovered.writer),
                 log_rx,
                 commit_tx,
+                heal_rx,
             ));
-            let snapshotter = Snapshotter::new(
+            let mut snapshotter = Snapshotter::new(
                 snapshot_storage,
                 version_dir(&config.data_dir),
                 config.snap_count,
             );
+            if recovered.replayed > 0 || recovered.snapshot_zxid == 0 {
+                snapshotter.take_now(&recovered.tree, recovered.sessions.clone());
+            }
             (recovered.tree, recovered.sessions, Some(snapshotter))
         };
-        let core = Core::new(
+        let mut core = Core::new(
             config.clone(),
             Downstream::Log(log_tx),
             stats.clone(),
@@ -148,6 +168,7 @@ impl Server {
             &sessions,
             snapshotter,
         );
+        core.heal_log_with(heal_tx);
         tasks.spawn(core.run(state_rx, commit_rx, shutdown.clone()));
         let ctx = Arc::new(NetCtx::new(config, state_tx, stats, shutdown.clone()));
         tasks.spawn(run_listener(listener, ctx, tasks.clone()));
@@ -180,4 +201,60 @@ impl Server {
         }
         self.shutdown().await;
     }
+}
+
+/// Fails, naming the directory, when dataDir or dataLogDir cannot take
+/// files (missing permissions, a regular file in the way, a read-only or
+/// full disk).
+async fn check_data_dirs(storage: &Arc<dyn Storage>, config: &Config) -> Result<(), ServerError> {
+    let mut dirs = vec![("dataDir", config.data_dir.clone())];
+    if config.data_log_dir != config.data_dir {
+        dirs.push(("dataLogDir", config.data_log_dir.clone()));
+    }
+    for (key, path) in dirs {
+        let (probe_storage, probe_path) = (storage.clone(), path.clone());
+        off_thread(storage.simulated(), move || {
+            check_writable(probe_storage.as_ref(), &probe_path)
+        })
+        .await
+        .and_then(|checked| checked)
+        .map_err(|error| ServerError::DataDir { key, path, error })?;
+    }
+    Ok(())
+}
+
+/// One line an operator can check the set-up against: which config, which
+/// directories, which ports.
+fn log_start(config: &Config) {
+    let source = config.source.as_ref().map_or_else(
+        || "embedded defaults".to_owned(),
+        |p| p.display().to_string(),
+    );
+    let (data_dir, data_log_dir) = if config.in_memory {
+        ("(in memory)".to_owned(), "(in memory)".to_owned())
+    } else {
+        (
+            config.data_dir.display().to_string(),
+            config.data_log_dir.display().to_string(),
+        )
+    };
+    let client = match config.client_port_address {
+        Some(ip) => SocketAddr::new(ip, config.client_port).to_string(),
+        None => format!("*:{}", config.client_port),
+    };
+    let role = match config.myid {
+        Some(id) if !config.servers.is_empty() => {
+            format!("member {id} of {}", config.servers.len())
+        }
+        _ => "standalone".to_owned(),
+    };
+    tracing::info!(
+        version = crate::admin::VERSION,
+        config = %source,
+        data_dir = %data_dir,
+        data_log_dir = %data_log_dir,
+        client = %client,
+        role = %role,
+        "zk-server starting"
+    );
 }

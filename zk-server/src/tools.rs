@@ -14,9 +14,9 @@ use crate::persist::{FileStorage, Storage, version_dir};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ToolError {
-    #[error("{0}")]
+    #[error(transparent)]
     Io(#[from] std::io::Error),
-    #[error("{0}")]
+    #[error(transparent)]
     Log(#[from] crate::persist::LogError),
     #[error("{path}: {reason}")]
     Bad { path: String, reason: String },
@@ -35,15 +35,28 @@ fn data(d: &Option<Bytes>) -> String {
     }
 }
 
-/// One line per txn: zxid, time, session, cxid, op and its fields.
+/// A ms timestamp in ISO 8601 UTC (`2026-12-03T13:45:30.123Z`).
+pub fn iso_time(ms: i64) -> String {
+    let at = std::time::UNIX_EPOCH + std::time::Duration::from_millis(ms.max(0) as u64);
+    humantime::format_rfc3339_millis(at).to_string()
+}
+
+/// ACLs as ZooKeeper's tools print them: `world:anyone:cdrwa,ip:10.0.0.1:r`.
+fn acls(list: &[zk_proto::data::Acl]) -> String {
+    let parts: Vec<String> = list.iter().map(ToString::to_string).collect();
+    parts.join(",")
+}
+
+/// One line per txn, in LogFormatter's order: time, session, cxid, zxid,
+/// the op and its fields.
 pub fn format_txn(txn: &Txn) -> String {
     let h = &txn.header;
     format!(
-        "zxid {:#x} time {} session {:#x} cxid {:#x} {}",
-        h.zxid,
-        h.time_ms,
+        "{} session {:#x} cxid {:#x} zxid {:#x} {}",
+        iso_time(h.time_ms),
         h.client_id,
         h.cxid,
+        h.zxid,
         format_body(&txn.body)
     )
 }
@@ -51,10 +64,10 @@ pub fn format_txn(txn: &Txn) -> String {
 fn format_body(body: &TxnBody) -> String {
     match body {
         TxnBody::Create(t) => format!(
-            "create {} data={} acl={:?} ephemeral={} parentCVersion={}",
+            "create {} data={} acl={} ephemeral={} parentCVersion={}",
             t.path,
             data(&t.data),
-            t.acl,
+            acls(&t.acl),
             t.ephemeral,
             t.parent_cversion
         ),
@@ -71,7 +84,12 @@ fn format_body(body: &TxnBody) -> String {
             t.version
         ),
         TxnBody::CheckVersion(t) => format!("check {} version={}", t.path, t.version),
-        TxnBody::SetAcl(t) => format!("setACL {} acl={:?} version={}", t.path, t.acl, t.version),
+        TxnBody::SetAcl(t) => format!(
+            "setACL {} acl={} version={}",
+            t.path,
+            acls(&t.acl),
+            t.version
+        ),
         TxnBody::CreateSession(t) => format!("createSession timeout={}", t.timeout_ms),
         TxnBody::CloseSession(t) => format!("closeSession ephemerals={:?}", t.paths_to_delete),
         TxnBody::Error(t) => format!("error {}", t.err),
@@ -127,7 +145,7 @@ pub fn dump_snapshot(path: &Path, json: bool) -> Result<String, ToolError> {
                 serde_json::json!({
                     "path": p,
                     "data": n.data.as_ref().map(|d| String::from_utf8_lossy(d).into_owned()),
-                    "acl": n.acl.iter().map(|a| format!("{}:{}:{}", a.id.scheme, a.id.id, a.perms)).collect::<Vec<_>>(),
+                    "acl": n.acl.iter().map(ToString::to_string).collect::<Vec<_>>(),
                     "czxid": s.czxid, "mzxid": s.mzxid, "pzxid": s.pzxid,
                     "ctime": s.ctime, "mtime": s.mtime,
                     "version": s.version, "cversion": s.cversion, "aversion": s.aversion,
@@ -150,17 +168,19 @@ pub fn dump_snapshot(path: &Path, json: bool) -> Result<String, ToolError> {
         let _ = write!(
             out,
             "----\n{p}\n  cZxid = {:#x}\n  ctime = {}\n  mZxid = {:#x}\n  mtime = {}\n  pZxid = {:#x}\n  \
-             cversion = {}\n  dataVersion = {}\n  aclVersion = {}\n  ephemeralOwner = {:#x}\n  dataLength = {}\n  data = {}\n",
+             cversion = {}\n  dataVersion = {}\n  aclVersion = {}\n  ephemeralOwner = {:#x}\n  dataLength = {}\n  \
+             acl = {}\n  data = {}\n",
             s.czxid,
-            s.ctime,
+            iso_time(s.ctime),
             s.mzxid,
-            s.mtime,
+            iso_time(s.mtime),
             s.pzxid,
             s.cversion,
             s.version,
             s.aversion,
             s.ephemeral_owner,
             s.data_length,
+            acls(&n.acl),
             data(&n.data)
         );
     }

@@ -1,7 +1,9 @@
 //! Real clients against an in-process server: the kazoo (Python) suite and
-//! the Java zkCli scenario in `interop/`. They need kazoo and Debian's
-//! `zookeeper` package, so they are ignored by default; `.ci/run` installs
-//! both and runs them (`cargo test -- --include-ignored`).
+//! the Java zkCli scenario in `interop/`. kazoo and pytest are installed
+//! into a venv under `target/` on first use; zkCli needs Debian's
+//! `zookeeper` package. Both are ignored by a plain `cargo test` (the
+//! first run takes a while); `./test.sh` runs them, and a test whose tool
+//! is missing reports itself skipped with the reason.
 
 use std::path::PathBuf;
 use std::process::Command;
@@ -18,7 +20,7 @@ fn interop_dir() -> PathBuf {
 
 async fn start() -> Server {
     let config = Config::parse(&format!(
-        "tickTime=500\nclientPort=0\nclientPortAddress=127.0.0.1\n\
+        "tickTime=500\nclientPort=0\nclientPortAddress=127.0.0.1\ninMemory=true\n\
          4lw.commands.whitelist=*\nenforceQuota=true\nextendedTypesEnabled=true\n\
          superDigest={SUPER_DIGEST}\nznode.container.checkIntervalMs=500\nmaxClientCnxns=0\n"
     ))
@@ -43,10 +45,15 @@ async fn run(mut cmd: Command) {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs kazoo and pytest (pip install kazoo pytest)"]
+#[ignore = "drives kazoo (installed into target/venv-kazoo on first use): run with --include-ignored"]
 async fn kazoo_suite() {
+    let python = zk_testkit::require!(
+        tokio::task::spawn_blocking(zk_testkit::tools::kazoo_python)
+            .await
+            .expect("join")
+    );
     let server = start().await;
-    let mut cmd = Command::new("python3");
+    let mut cmd = Command::new(python);
     cmd.args(["-m", "pytest", "-q", "-p", "no:cacheprovider"])
         .current_dir(interop_dir().join("kazoo"))
         .env("ZK_HOSTS", server.local_addr().to_string())
@@ -56,12 +63,14 @@ async fn kazoo_suite() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "needs Apache ZooKeeper's zkCli.sh (apt-get install zookeeper)"]
+#[ignore = "drives Apache ZooKeeper's zkCli.sh (apt-get install zookeeper): run with --include-ignored"]
 async fn zkcli_scenario() {
+    let zkcli = zk_testkit::require!(zk_testkit::tools::zkcli());
     let server = start().await;
     let mut cmd = Command::new("bash");
     cmd.arg(interop_dir().join("zkcli/scenario.sh"))
         .arg(server.local_addr().to_string())
+        .env("ZKCLI", zkcli)
         .env("ZK_SUPER_DIGEST_PASSWORD", SUPER_AUTH);
     run(cmd).await;
     server.shutdown().await;

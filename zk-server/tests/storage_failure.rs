@@ -1,5 +1,8 @@
 //! A disk that fails: the write in flight fails with an error, later writes
-//! are refused, reads go on, and nothing unsynced is ever acknowledged.
+//! are refused, reads go on, new sessions are read-only, and nothing
+//! unsynced is ever acknowledged; when the disk works again the server
+//! takes writes again by itself. (`disk_full.rs` does it with a real full
+//! disk.)
 
 mod common;
 
@@ -80,14 +83,28 @@ fn config() -> Config {
         .expect("config")
 }
 
-async fn isro(addr: std::net::SocketAddr) -> String {
+async fn word(addr: std::net::SocketAddr, word: &str) -> String {
     let mut conn = Conn::open(addr).await;
-    conn.write_raw(b"isro").await;
+    conn.write_raw(word.as_bytes()).await;
     conn.read_to_end().await
 }
 
+fn mode(srvr: &str) -> &str {
+    srvr.lines()
+        .find_map(|l| l.strip_prefix("Mode: "))
+        .unwrap_or("?")
+}
+
+/// A handshake asking for a new session that accepts a read-only server.
+fn read_only_request() -> zk_proto::client::ConnectRequest {
+    zk_proto::client::ConnectRequest {
+        read_only: Some(true),
+        ..connect_request(30_000)
+    }
+}
+
 #[tokio::test]
-async fn failed_disk_fails_writes_and_keeps_serving_reads() {
+async fn failed_disk_serves_reads_then_takes_writes_again_when_it_works() {
     let storage = FailingStorage {
         inner: MemStorage::default(),
         broken: Arc::default(),
@@ -98,7 +115,7 @@ async fn failed_disk_fails_writes_and_keeps_serving_reads() {
     let addr = server.local_addr();
     let mut c = Client::connect(addr).await;
     c.create("/kept", b"on disk", 0).await.expect("create");
-    assert_eq!(isro(addr).await, "rw");
+    assert_eq!(word(addr, "isro").await, "rw");
 
     storage.broken.store(true, Ordering::SeqCst);
     assert_eq!(
@@ -117,26 +134,60 @@ async fn failed_disk_fails_writes_and_keeps_serving_reads() {
         c.exists("/lost", false).await.err(),
         Some(ErrorCode::NoNode)
     );
-    assert_eq!(isro(addr).await, "ro");
+    assert_eq!(word(addr, "isro").await, "ro");
+    assert_eq!(mode(&word(addr, "srvr").await), "read-only");
+
+    // New sessions: read-only and local for a client that allows it,
+    // refused (the connection closed) for one that does not.
+    let mut ro = Client::connect_with(addr, read_only_request()).await;
+    let (data, _) = ro.get_data("/kept", false).await.expect("read-only read");
+    assert_eq!(data, Some(Bytes::from_static(b"on disk")));
+    assert_eq!(
+        ro.create("/ro-write", b"", 0).await,
+        Err(ErrorCode::NotReadOnly)
+    );
+    let mut refused = Conn::open(addr).await;
+    refused.send_connect(&connect_request(30_000)).await;
+    refused.expect_closed().await;
+
+    // The disk works again: the server notices by itself.
+    storage.broken.store(false, Ordering::SeqCst);
+    wait_until("the server takes writes again", || async {
+        word(addr, "isro").await == "rw"
+    })
+    .await;
+    assert_eq!(mode(&word(addr, "srvr").await), "standalone");
+    c.create("/after", b"healed", 0)
+        .await
+        .expect("writes work again");
+    // The read-only session ends (its client comes back read-write).
+    ro.conn.expect_closed().await;
+    let mut fresh = Client::connect(addr).await;
+    fresh
+        .create("/fresh", b"", 0)
+        .await
+        .expect("a new session writes");
     server.shutdown().await;
 
-    // After a crash and a restart on a working disk: exactly what was
-    // acknowledged.
+    // After a crash and a restart: exactly what was acknowledged.
     storage.inner.crash();
-    storage.broken.store(false, Ordering::SeqCst);
     let server = Server::start_with_storage(config(), Arc::new(storage.clone()))
         .await
         .expect("restart");
     let mut c = Client::connect(server.local_addr()).await;
-    assert!(c.exists("/kept", false).await.is_ok());
-    assert_eq!(
-        c.exists("/lost", false).await.err(),
-        Some(ErrorCode::NoNode)
-    );
-    assert_eq!(
-        c.exists("/later", false).await.err(),
-        Some(ErrorCode::NoNode)
-    );
+    for kept in ["/kept", "/after", "/fresh"] {
+        assert!(
+            c.exists(kept, false).await.is_ok(),
+            "{kept} was acknowledged"
+        );
+    }
+    for lost in ["/lost", "/later", "/ro-write"] {
+        assert_eq!(
+            c.exists(lost, false).await.err(),
+            Some(ErrorCode::NoNode),
+            "{lost} failed"
+        );
+    }
     server.shutdown().await;
 }
 

@@ -29,13 +29,31 @@ const GIVE_UP_WAIT: Duration = Duration::from_secs(2);
 /// and waits for the lowest, so one departure wakes one waiter until the
 /// lowest goes last.
 ///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
-/// let barrier = zk_recipes::DistributedDoubleBarrier::new(&fw, "/barriers/round", 3);
-/// barrier.enter().await?;
-/// // ... all 3 members compute together ...
-/// barrier.leave().await?;
-/// # Ok(()) }
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use std::time::Duration;
+/// use zk_client::Client;
+/// use zk_recipes::{DistributedDoubleBarrier, Framework};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let a = DistributedDoubleBarrier::new(&fw, "/barriers/round", 2);
+/// let b = DistributedDoubleBarrier::new(&fw, "/barriers/round", 2);
+///
+/// // Alone, a member does not get in (and is not counted after).
+/// assert!(!a.try_enter(Duration::ZERO).await?);
+///
+/// let (entered_a, entered_b) = tokio::join!(a.enter(), b.enter());
+/// entered_a?;
+/// entered_b?;
+/// let client = fw.client();
+/// assert!(client.exists("/barriers/round/ready").await?.is_some());
+///
+/// let (left_a, left_b) = tokio::join!(a.leave(), b.leave());
+/// left_a?;
+/// left_b?;
+/// assert!(client.exists(&a.node()).await?.is_none());
+/// assert!(client.exists("/barriers/round/ready").await?.is_none());
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct DistributedDoubleBarrier {

@@ -13,13 +13,26 @@ use crate::session::{self, live_client};
 /// waiter through. Waiters watch the one node, which is the point: they
 /// all have to go when it goes.
 ///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
-/// let barrier = zk_recipes::DistributedBarrier::new(&fw, "/barriers/deploy");
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use std::time::Duration;
+/// use zk_client::Client;
+/// use zk_recipes::{DistributedBarrier, Framework};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let barrier = DistributedBarrier::new(&fw, "/barriers/deploy");
 /// barrier.set().await?;
-/// // elsewhere: barrier.wait().await? blocks until ...
+/// assert!(barrier.is_set().await?);
+/// assert!(!barrier.try_wait(Duration::ZERO).await?); // still set
+///
+/// let waiter = tokio::spawn({
+///     let barrier = barrier.clone();
+///     async move { barrier.wait().await }
+/// });
 /// barrier.remove().await?;
-/// # Ok(()) }
+/// waiter.await??; // let through
+/// assert!(!barrier.is_set().await?);
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct DistributedBarrier {

@@ -22,22 +22,32 @@ use crate::framework::Framework;
 /// A cached node.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NodeData {
+    /// The data, as last read (null data reads as empty).
     pub data: Vec<u8>,
+    /// The stat read with it.
     pub stat: Stat,
 }
 
 /// What changed in a cache. Paths are full paths (as the client sees them).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CacheEvent {
+    /// A node came into the cache: created, or found by a (re)load.
     Added {
+        /// The node's path.
         path: String,
+        /// Its data and stat.
         node: NodeData,
     },
+    /// A cached node's data or stat changed.
     Updated {
+        /// The node's path.
         path: String,
+        /// Its new data and stat.
         node: NodeData,
     },
+    /// A node left the cache (deleted); a subtree goes deepest first.
     Removed {
+        /// The node's path.
         path: String,
     },
     /// The first full load is done (sent again after each resync).
@@ -160,16 +170,37 @@ impl Shared {
 
 /// A cache of the subtree at a path.
 ///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
+/// The root need not exist: it is cached once it is created. Clones share
+/// one cache; it keeps following until [`close`](Self::close).
+///
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
 /// use futures::StreamExt;
-/// let cache = zk_recipes::TreeCache::start(&fw, "/services", usize::MAX);
+/// use zk_client::{Client, CreateOptions};
+/// use zk_recipes::{CacheEvent, Framework, TreeCache};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let client = fw.client();
+/// client.create("/services", b"", &CreateOptions::persistent()).await?;
+/// client.create("/services/api", b"v1", &CreateOptions::persistent()).await?;
+///
+/// let cache = TreeCache::start(&fw, "/services", usize::MAX);
+/// cache.initialized().await;
+/// assert_eq!(cache.get("/services/api").map(|n| n.data), Some(b"v1".to_vec()));
+/// assert_eq!(cache.children("/services"), ["api"]);
+///
 /// // The stream is not Unpin: pin it to call `next()`.
 /// let mut events = std::pin::pin!(cache.events());
-/// while let Some(event) = events.next().await {
-///     println!("{event:?}");
+/// client.set_data("/services/api", b"v2", None).await?;
+/// match events.next().await {
+///     Some(CacheEvent::Updated { path, node }) => {
+///         assert_eq!(path, "/services/api");
+///         assert_eq!(node.data, b"v2");
+///     }
+///     other => panic!("expected an update, got {other:?}"),
 /// }
-/// # Ok(()) }
+/// cache.close();
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct TreeCache {
@@ -178,7 +209,8 @@ pub struct TreeCache {
 
 impl TreeCache {
     /// Starts caching `root` and its descendants down to `max_depth`
-    /// levels below it. The first load happens in the background; wait for
+    /// levels below it (0: the root only). The first load happens in the
+    /// background (so this must be called within a tokio runtime); wait for
     /// it with [`TreeCache::initialized`].
     pub fn start(fw: &Framework, root: &str, max_depth: usize) -> TreeCache {
         let (version, _) = watch::channel(0);
@@ -252,7 +284,8 @@ impl TreeCache {
         })
     }
 
-    /// Waits until the first full load is done.
+    /// Waits until the first full load is done. It waits for ever while
+    /// the server cannot be reached.
     pub async fn initialized(&self) {
         let mut rx = self.shared.loaded.subscribe();
         let _ = rx.wait_for(|loaded| *loaded).await;
@@ -266,6 +299,25 @@ impl TreeCache {
 
 /// A cache of one node (Curator's `NodeCache`): its data, or `None` while
 /// it does not exist.
+///
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use zk_client::{Client, CreateOptions};
+/// use zk_recipes::{Framework, NodeCache};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let cache = NodeCache::start(&fw, "/feature-flag");
+/// cache.initialized().await;
+/// assert_eq!(cache.current(), None); // not there yet
+///
+/// let mut changes = cache.changes();
+/// let client = fw.client();
+/// client.create("/feature-flag", b"on", &CreateOptions::persistent()).await?;
+/// changes.changed().await?;
+/// assert_eq!(cache.current().map(|n| n.data), Some(b"on".to_vec()));
+/// cache.close();
+/// # Ok(()) });
+/// ```
 #[derive(Debug, Clone)]
 pub struct NodeCache {
     tree: TreeCache,
@@ -273,6 +325,8 @@ pub struct NodeCache {
 }
 
 impl NodeCache {
+    /// Starts caching the node at `path` (in the background, so within a
+    /// tokio runtime); it need not exist.
     pub fn start(fw: &Framework, path: &str) -> NodeCache {
         NodeCache {
             tree: TreeCache::start(fw, path, 0),
@@ -280,22 +334,28 @@ impl NodeCache {
         }
     }
 
+    /// The node as last seen; `None` while it does not exist (or before
+    /// the first load).
     pub fn current(&self) -> Option<NodeData> {
         self.tree.get(&self.path)
     }
 
+    /// A counter bumped on every change: `changed().await` wakes on each.
     pub fn changes(&self) -> watch::Receiver<u64> {
         self.tree.changes()
     }
 
+    /// The events from now on (see [`TreeCache::events`]).
     pub fn events(&self) -> impl Stream<Item = CacheEvent> + Send + 'static {
         self.tree.events()
     }
 
+    /// Waits until the first load is done.
     pub async fn initialized(&self) {
         self.tree.initialized().await;
     }
 
+    /// Stops following changes.
     pub fn close(&self) {
         self.tree.close();
     }
@@ -303,6 +363,28 @@ impl NodeCache {
 
 /// A cache of a node's children and their data (Curator's
 /// `PathChildrenCache`).
+///
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use zk_client::{Client, CreateOptions};
+/// use zk_recipes::{ChildrenCache, Framework};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let client = fw.client();
+/// client.create("/workers", b"", &CreateOptions::persistent()).await?;
+/// let cache = ChildrenCache::start(&fw, "/workers");
+/// cache.initialized().await;
+/// assert!(cache.current().is_empty());
+///
+/// let mut changes = cache.changes();
+/// client.create("/workers/w1", b"idle", &CreateOptions::ephemeral()).await?;
+/// changes.changed().await?;
+/// let children = cache.current();
+/// assert_eq!(children.keys().collect::<Vec<_>>(), ["w1"]);
+/// assert_eq!(children["w1"].data, b"idle");
+/// cache.close();
+/// # Ok(()) });
+/// ```
 #[derive(Debug, Clone)]
 pub struct ChildrenCache {
     tree: TreeCache,
@@ -310,6 +392,8 @@ pub struct ChildrenCache {
 }
 
 impl ChildrenCache {
+    /// Starts caching the children of `path` (in the background, so within
+    /// a tokio runtime); it need not exist.
     pub fn start(fw: &Framework, path: &str) -> ChildrenCache {
         ChildrenCache {
             tree: TreeCache::start(fw, path, 1),
@@ -331,6 +415,7 @@ impl ChildrenCache {
             .collect()
     }
 
+    /// A counter bumped on every change (the parent's own changes too).
     pub fn changes(&self) -> watch::Receiver<u64> {
         self.tree.changes()
     }
@@ -350,10 +435,12 @@ impl ChildrenCache {
         })
     }
 
+    /// Waits until the first load is done.
     pub async fn initialized(&self) {
         self.tree.initialized().await;
     }
 
+    /// Stops following changes.
     pub fn close(&self) {
         self.tree.close();
     }

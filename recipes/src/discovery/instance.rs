@@ -6,9 +6,12 @@ use serde::{Deserialize, Serialize};
 pub enum ServiceType {
     /// Ephemeral: gone when the registering session ends.
     Dynamic,
+    /// Ephemeral-sequential: the node name gets a sequence suffix, so it
+    /// is not the instance id.
     DynamicSequential,
     /// Persistent.
     Static,
+    /// Persistent (stored like `Static` here).
     Permanent,
 }
 
@@ -17,16 +20,26 @@ pub enum ServiceType {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ServiceInstance {
+    /// The service's name: the node under the base path.
     pub name: String,
+    /// This instance's id: its node's name.
     pub id: String,
+    /// Where to reach it (host name or address).
     pub address: String,
+    /// The plain port, if any.
     pub port: Option<u16>,
+    /// The TLS port, if any.
     pub ssl_port: Option<u16>,
+    /// Anything the service wants to publish, as JSON.
     pub payload: Option<serde_json::Value>,
+    /// When it was registered, in ms since the Unix epoch.
     #[serde(rename = "registrationTimeUTC")]
     pub registration_time_utc: i64,
+    /// How it is stored.
     pub service_type: ServiceType,
+    /// Curator's `UriSpec`, kept as JSON.
     pub uri_spec: Option<serde_json::Value>,
+    /// Providers skip disabled instances (missing in the JSON: enabled).
     #[serde(default = "enabled")]
     pub enabled: bool,
 }
@@ -54,11 +67,13 @@ impl ServiceInstance {
         }
     }
 
+    /// The same instance with the id `id` (a node name: no `/`).
     pub fn with_id(mut self, id: &str) -> ServiceInstance {
         self.id = id.to_owned();
         self
     }
 
+    /// The same instance with a payload.
     pub fn with_payload(mut self, payload: serde_json::Value) -> ServiceInstance {
         self.payload = Some(payload);
         self

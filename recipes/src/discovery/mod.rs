@@ -21,16 +21,33 @@ use crate::retry::retry;
 
 /// Registers this process's instances and queries everyone's.
 ///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
-/// use zk_recipes::discovery::{ServiceDiscovery, ServiceInstance, ProviderStrategy};
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use zk_client::Client;
+/// use zk_recipes::Framework;
+/// use zk_recipes::discovery::{ProviderStrategy, ServiceDiscovery, ServiceInstance};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
 /// let discovery = ServiceDiscovery::new(&fw, "/services");
-/// discovery.register(&ServiceInstance::new("api", "10.0.0.5", 8080)).await?;
+/// let api1 = ServiceInstance::new("api", "10.0.0.5", 8080).with_id("api-1");
+/// let api2 = ServiceInstance::new("api", "10.0.0.6", 8080).with_id("api-2");
+/// discovery.register(&api1).await?;
+/// discovery.register(&api2).await?;
+/// assert_eq!(discovery.query_names().await?, ["api"]);
+/// let found = discovery.query_instance("api", "api-1").await?;
+/// assert_eq!(found.map(|i| i.address), Some("10.0.0.5".to_owned()));
+///
 /// let provider = discovery.provider("api", ProviderStrategy::RoundRobin).await;
-/// if let Some(instance) = provider.get_instance() {
-///     println!("call {}:{:?}", instance.address, instance.port);
-/// }
-/// # Ok(()) }
+/// let first = provider.get_instance().expect("an instance");
+/// let second = provider.get_instance().expect("an instance");
+/// assert_ne!(first.id, second.id);
+///
+/// discovery.unregister(&api1).await?;
+/// let left = discovery.query_instances("api").await?;
+/// assert_eq!(left.iter().map(|i| i.id.as_str()).collect::<Vec<_>>(), ["api-2"]);
+/// provider.close();
+/// discovery.close();
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct ServiceDiscovery {
@@ -47,6 +64,9 @@ struct Inner {
 }
 
 impl ServiceDiscovery {
+    /// Discovery under `base_path` (Curator's `basePath`). Starts, in the
+    /// background, the re-registration after session expiry, so it must be
+    /// called within a tokio runtime.
     pub fn new(fw: &Framework, base_path: &str) -> ServiceDiscovery {
         let inner = Arc::new(Inner {
             fw: fw.clone(),
@@ -72,7 +92,8 @@ impl ServiceDiscovery {
         write(&self.inner, instance).await
     }
 
-    /// Replaces the data of a registered instance.
+    /// Replaces the data of a registered instance (`Error::Zk(NoNode)` if
+    /// it is not registered).
     pub async fn update(&self, instance: &ServiceInstance) -> Result<()> {
         let bytes = serde_json::to_vec(instance)?;
         let client = self.inner.fw.client();
@@ -84,6 +105,8 @@ impl ServiceDiscovery {
         Ok(())
     }
 
+    /// Deletes an instance and stops re-registering it; an instance that is
+    /// not registered is fine.
     pub async fn unregister(&self, instance: &ServiceInstance) -> Result<()> {
         if let Ok(mut reg) = self.inner.registered.lock() {
             reg.remove(&instance.id);
@@ -108,7 +131,8 @@ impl ServiceDiscovery {
         }
     }
 
-    /// Every instance of a service (unreadable entries are skipped).
+    /// Every instance of a service, sorted by id (unreadable entries are
+    /// skipped).
     pub async fn query_instances(&self, name: &str) -> Result<Vec<ServiceInstance>> {
         let client = self.inner.fw.client();
         let dir = join(&self.inner.base, name);
@@ -127,6 +151,8 @@ impl ServiceDiscovery {
         Ok(out)
     }
 
+    /// One instance of a service; `None` if it is not registered or its
+    /// data is not an instance.
     pub async fn query_instance(&self, name: &str, id: &str) -> Result<Option<ServiceInstance>> {
         let client = self.inner.fw.client();
         match retry(|| client.get_data(&self.path(name, id))).await {
@@ -136,7 +162,8 @@ impl ServiceDiscovery {
         }
     }
 
-    /// A watched cache of a service's instances.
+    /// A watched cache of a service's instances, loaded before it is
+    /// returned.
     pub async fn cache(&self, name: &str) -> ServiceCache {
         ServiceCache::start(&self.inner.fw, &join(&self.inner.base, name)).await
     }

@@ -34,6 +34,7 @@ impl ServiceCache {
         self.cache.changes()
     }
 
+    /// Stops following the instances.
     pub fn close(&self) {
         self.cache.close();
     }
@@ -42,7 +43,9 @@ impl ServiceCache {
 /// How a provider picks among instances (Curator's provider strategies).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ProviderStrategy {
+    /// Any one, at random.
     Random,
+    /// Each in turn, in id order.
     RoundRobin,
     /// The same instance until it goes away or is marked down.
     Sticky,
@@ -55,6 +58,30 @@ const DOWN_FOR: Duration = Duration::from_secs(30);
 
 /// Picks an instance per call; `note_error` marks failing ones down for a
 /// while.
+///
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use zk_client::Client;
+/// use zk_recipes::Framework;
+/// use zk_recipes::discovery::{ProviderStrategy, ServiceDiscovery, ServiceInstance};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let discovery = ServiceDiscovery::new(&fw, "/services");
+/// for id in ["api-1", "api-2"] {
+///     discovery.register(&ServiceInstance::new("api", "10.0.0.5", 8080).with_id(id)).await?;
+/// }
+/// let provider = discovery.provider("api", ProviderStrategy::Sticky).await;
+/// let mine = provider.get_instance().expect("an instance");
+/// assert_eq!(provider.get_instance().map(|i| i.id), Some(mine.id.clone()));
+///
+/// // Two errors mark an instance down: the provider moves on.
+/// provider.note_error(&mine);
+/// provider.note_error(&mine);
+/// let next = provider.get_instance().expect("the other one");
+/// assert_ne!(next.id, mine.id);
+/// assert_eq!(provider.all_instances().len(), 2); // still registered
+/// # Ok(()) });
+/// ```
 #[derive(Debug)]
 pub struct ServiceProvider {
     cache: ServiceCache,
@@ -143,6 +170,7 @@ impl ServiceProvider {
         }
     }
 
+    /// Stops following the instances.
     pub fn close(&self) {
         self.cache.close();
     }

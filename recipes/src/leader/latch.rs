@@ -17,17 +17,34 @@ pub const LATCH_NAME: &str = "latch-";
 /// ephemeral-sequential node; the lowest is the leader; each other one
 /// watches only its predecessor. `close()` relinquishes.
 ///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
-/// let latch = zk_recipes::LeaderLatch::new(&fw, "/election/billing", "worker-1");
-/// latch.start();
-/// let mut leader = latch.leadership();
-/// while !*leader.borrow_and_update() {
-///     leader.changed().await.ok();
-/// }
-/// // ... lead, while *leader.borrow() stays true ...
-/// latch.close().await?;
-/// # Ok(()) }
+/// Leadership is claimed only while connected: it turns false at once on a
+/// disconnect and comes back, if the node is still first, on reconnect. An
+/// expired session's node is gone; the latch joins again with the
+/// framework's next session, at the back of the line.
+///
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use std::time::Duration;
+/// use zk_client::Client;
+/// use zk_recipes::{Framework, LeaderLatch};
+///
+/// let fw_a = Framework::connect(Client::builder(&servers)?).await?;
+/// let fw_b = Framework::connect(Client::builder(&servers)?).await?;
+/// let a = LeaderLatch::new(&fw_a, "/election", "a");
+/// a.start();
+/// assert!(a.await_leadership(Duration::from_secs(5)).await);
+///
+/// let b = LeaderLatch::new(&fw_b, "/election", "b");
+/// b.start();
+/// assert!(!b.is_leader());
+///
+/// a.close().await?; // relinquish: b is next
+/// assert!(b.await_leadership(Duration::from_secs(5)).await);
+/// let line = b.participants().await?;
+/// assert_eq!(line.len(), 1);
+/// assert_eq!((line[0].id.as_str(), line[0].is_leader), ("b", true));
+/// # b.close().await?;
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct LeaderLatch {
@@ -47,6 +64,9 @@ struct Inner {
 }
 
 impl LeaderLatch {
+    /// A candidate in the election at `path`; `participant_id` is stored in
+    /// its node, for [`participants`](Self::participants). Nothing happens
+    /// until [`start`](Self::start).
     pub fn new(fw: &Framework, path: &str, participant_id: &str) -> LeaderLatch {
         let (leader, _) = watch::channel(false);
         LeaderLatch {
@@ -62,7 +82,8 @@ impl LeaderLatch {
         }
     }
 
-    /// Joins the election (in the background).
+    /// Joins the election (in the background); a second call does nothing.
+    /// Must be called within a tokio runtime.
     pub fn start(&self) {
         let inner = self.inner.clone();
         if let Ok(mut task) = self.inner.task.lock()

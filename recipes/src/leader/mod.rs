@@ -20,7 +20,9 @@ use crate::nodes;
 /// One candidate, in election order.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Participant {
+    /// The participant id the candidate was made with.
     pub id: String,
+    /// Whether its node is first in line, i.e. it is the leader.
     pub is_leader: bool,
 }
 

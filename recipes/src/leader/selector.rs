@@ -12,6 +12,7 @@ use crate::lock::{InterProcessMutex, LOCK_NAME};
 /// dropped then anyway; this lets it wind down cleanly if it checks.
 #[derive(Debug, Clone)]
 pub struct Leadership {
+    /// Cancelled when the term ends early.
     pub lost: CancellationToken,
 }
 
@@ -20,14 +21,35 @@ pub struct Leadership {
 /// leader future; when it returns, leadership passes to the next one, and
 /// with auto-requeue this candidate queues again.
 ///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
-/// let stop = tokio_util::sync::CancellationToken::new();
-/// let selector = zk_recipes::LeaderSelector::new(&fw, "/election/jobs", "node-a").auto_requeue(true);
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use tokio_util::sync::CancellationToken;
+/// use zk_client::Client;
+/// use zk_recipes::{Framework, LeaderSelector};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let selector = LeaderSelector::new(&fw, "/election/jobs", "node-a");
+/// let me = selector.clone();
+/// let mut terms = 0;
 /// selector
-///     .run(|_leadership| async { /* lead for a while */ }, stop)
+///     .run(
+///         |_leadership| {
+///             terms += 1;
+///             let me = me.clone();
+///             async move {
+///                 // While the future runs, this candidate is the leader.
+///                 let line = me.participants().await.expect("participants");
+///                 assert_eq!(line[0].id, "node-a");
+///                 assert!(line[0].is_leader);
+///             }
+///         },
+///         CancellationToken::new(),
+///     )
 ///     .await?;
-/// # Ok(()) }
+/// // Without auto-requeue, `run` returns after one term.
+/// assert_eq!(terms, 1);
+/// assert!(selector.participants().await?.is_empty());
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct LeaderSelector {
@@ -38,6 +60,8 @@ pub struct LeaderSelector {
 }
 
 impl LeaderSelector {
+    /// A candidate in the election at `path`; `participant_id` is stored in
+    /// its lock node, for [`participants`](Self::participants).
     pub fn new(fw: &Framework, path: &str, participant_id: &str) -> LeaderSelector {
         LeaderSelector {
             fw: fw.clone(),

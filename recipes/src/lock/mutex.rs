@@ -13,13 +13,33 @@ use crate::framework::Framework;
 /// holds the lock acquires it again at once; it is released when every
 /// guard is.
 ///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
-/// let lock = zk_recipes::InterProcessMutex::new(&fw, "/locks/orders");
+/// A handle whose session expires while it holds the lock has lost it
+/// (the node went with the session); [`is_held`](Self::is_held) does not
+/// notice that, the client's state does.
+///
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use std::time::Duration;
+/// use zk_client::Client;
+/// use zk_recipes::{Framework, InterProcessMutex};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let lock = InterProcessMutex::new(&fw, "/locks/orders");
+/// let other = InterProcessMutex::new(&fw, "/locks/orders"); // another contender
+///
 /// let guard = lock.acquire().await?;
-/// // ... the critical section ...
+/// let again = lock.acquire().await?; // re-entrant: at once
+/// assert!(other.try_acquire(Duration::ZERO).await?.is_none());
+///
+/// again.release().await?;
+/// assert!(lock.is_held()); // one hold left
 /// guard.release().await?;
-/// # Ok(()) }
+/// assert!(!lock.is_held());
+///
+/// let theirs = other.try_acquire(Duration::from_secs(5)).await?.expect("free now");
+/// assert!(other.node().expect("held").contains("-lock-"));
+/// theirs.release().await?;
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct InterProcessMutex {
@@ -43,6 +63,9 @@ struct Held {
 }
 
 impl InterProcessMutex {
+    /// A mutex on the lock node `path` (made, as a container with its
+    /// parents, on the first acquire). Handles are independent
+    /// contenders; clones of one handle share its holds.
     pub fn new(fw: &Framework, path: &str) -> InterProcessMutex {
         InterProcessMutex::with_data(fw, path, b"")
     }
@@ -58,7 +81,8 @@ impl InterProcessMutex {
         }
     }
 
-    /// Waits as long as it takes.
+    /// Takes the lock, waiting as long as it takes (through disconnects).
+    /// [`Error::SessionLost`] if the session expired while waiting.
     pub async fn acquire(&self) -> Result<MutexGuard> {
         self.acquire_inner(None)
             .await?
@@ -153,6 +177,8 @@ impl MutexGuard {
         held.take().map(|h| (h.client, h.path))
     }
 
+    /// Ends this hold; the lock node is deleted when it was the handle's
+    /// last. An expired session counts as released.
     pub async fn release(mut self) -> Result<()> {
         match self.take_last() {
             Some((client, path)) => release_node(&client, &path).await,

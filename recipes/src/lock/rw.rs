@@ -15,14 +15,30 @@ pub const WRITE_NAME: &str = "__WRIT__";
 /// writer may downgrade: while holding the write lock, take the read lock
 /// (it does not wait for its own write node), then release the write lock.
 ///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
-/// let rw = zk_recipes::InterProcessReadWriteLock::new(&fw, "/locks/catalog");
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use std::time::Duration;
+/// use zk_client::Client;
+/// use zk_recipes::{Framework, InterProcessReadWriteLock};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let rw = InterProcessReadWriteLock::new(&fw, "/locks/catalog");
+/// let other = InterProcessReadWriteLock::new(&fw, "/locks/catalog");
+///
+/// // Readers share.
+/// let r1 = rw.read().await?;
+/// let r2 = other.read().await?;
+/// assert!(other.try_write(Duration::ZERO).await?.is_none()); // readers hold it
+/// r1.release().await?;
+/// r2.release().await?;
+///
+/// // A writer excludes other readers, but may downgrade.
 /// let write = rw.write().await?;
-/// let read = rw.read().await?; // downgrade
+/// assert!(other.try_read(Duration::ZERO).await?.is_none());
+/// let read = rw.read().await?; // downgrade: does not wait for its own write
 /// write.release().await?;
 /// read.release().await?;
-/// # Ok(()) }
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct InterProcessReadWriteLock {
@@ -33,6 +49,8 @@ pub struct InterProcessReadWriteLock {
 }
 
 impl InterProcessReadWriteLock {
+    /// A read-write lock on the node `path` (made, as a container, on first
+    /// use). Clones share the handle's write hold, for downgrading.
     pub fn new(fw: &Framework, path: &str) -> InterProcessReadWriteLock {
         InterProcessReadWriteLock {
             fw: fw.clone(),
@@ -48,6 +66,8 @@ impl InterProcessReadWriteLock {
             .ok_or(Error::State("write lock ended without the lock"))
     }
 
+    /// Like [`write`](Self::write), waiting at most `timeout`; `None` if
+    /// the lock was not free in time.
     pub async fn try_write(&self, timeout: Duration) -> Result<Option<WriteGuard>> {
         self.try_write_inner(Some(timeout)).await
     }
@@ -83,6 +103,8 @@ impl InterProcessReadWriteLock {
             .ok_or(Error::State("read lock ended without the lock"))
     }
 
+    /// Like [`read`](Self::read), waiting at most `timeout`; `None` if a
+    /// writer still held or queued ahead at the timeout.
     pub async fn try_read(&self, timeout: Duration) -> Result<Option<Lease>> {
         self.try_read_inner(Some(timeout)).await
     }
@@ -105,7 +127,7 @@ impl InterProcessReadWriteLock {
     }
 }
 
-/// The write side's hold.
+/// The write side's hold; dropping it releases in the background.
 #[derive(Debug)]
 pub struct WriteGuard {
     lease: Option<Lease>,
@@ -113,6 +135,7 @@ pub struct WriteGuard {
 }
 
 impl WriteGuard {
+    /// Releases the write lock (a read lock taken to downgrade stays).
     pub async fn release(mut self) -> Result<()> {
         if let Ok(mut mine) = self.my_writer.lock() {
             *mine = None;

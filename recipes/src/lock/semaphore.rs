@@ -14,13 +14,27 @@ pub const LEASE_NAME: &str = "lease-";
 /// lease comes or goes (a mutex, `max_leases` 1, watches its predecessor
 /// only).
 ///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
-/// let sem = zk_recipes::InterProcessSemaphore::new(&fw, "/limits/db", 3);
-/// let lease = sem.acquire().await?;
-/// // ... at most 3 processes are here ...
-/// lease.release().await?;
-/// # Ok(()) }
+/// Every contender must use the same `max_leases`: the count is not stored
+/// in ZooKeeper, each one counts the nodes ahead of its own.
+///
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use std::time::Duration;
+/// use zk_client::Client;
+/// use zk_recipes::{Framework, InterProcessSemaphore};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let sem = InterProcessSemaphore::new(&fw, "/limits/db", 2);
+/// let a = sem.acquire().await?;
+/// let b = sem.acquire().await?;
+/// assert!(sem.try_acquire(Duration::ZERO).await?.is_none()); // both leases out
+///
+/// a.release().await?;
+/// let c = sem.try_acquire(Duration::from_secs(5)).await?.expect("a lease is free");
+/// assert!(c.node().contains("lease-"));
+/// # b.release().await?;
+/// # c.release().await?;
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct InterProcessSemaphore {
@@ -30,6 +44,7 @@ pub struct InterProcessSemaphore {
 }
 
 impl InterProcessSemaphore {
+    /// A semaphore of `max_leases` (at least 1) on the node `path`.
     pub fn new(fw: &Framework, path: &str, max_leases: usize) -> InterProcessSemaphore {
         InterProcessSemaphore {
             fw: fw.clone(),
@@ -38,6 +53,8 @@ impl InterProcessSemaphore {
         }
     }
 
+    /// Takes a lease, waiting as long as it takes; [`Error::SessionLost`]
+    /// if the session expired while waiting.
     pub async fn acquire(&self) -> Result<Lease> {
         self.try_acquire_inner(None)
             .await?
@@ -87,6 +104,8 @@ impl Lease {
         &self.path
     }
 
+    /// Gives the lease back (deletes its node). An expired session counts
+    /// as released.
     pub async fn release(mut self) -> Result<()> {
         self.released = true;
         release_node(&self.client, &self.path).await
@@ -104,22 +123,44 @@ impl Drop for Lease {
 /// A mutex that is not re-entrant (Curator's
 /// `InterProcessSemaphoreMutex`): a second acquire, even on the same
 /// handle, waits for the first release.
+///
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use std::time::Duration;
+/// use zk_client::Client;
+/// use zk_recipes::{Framework, InterProcessSemaphoreMutex};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let mutex = InterProcessSemaphoreMutex::new(&fw, "/locks/report");
+/// let lease = mutex.acquire().await?;
+/// // Not re-entrant: the same handle cannot take it twice.
+/// assert!(mutex.try_acquire(Duration::ZERO).await?.is_none());
+///
+/// lease.release().await?;
+/// let again = mutex.try_acquire(Duration::from_secs(5)).await?;
+/// assert!(again.is_some());
+/// # Ok(()) });
+/// ```
 #[derive(Debug, Clone)]
 pub struct InterProcessSemaphoreMutex {
     inner: InterProcessSemaphore,
 }
 
 impl InterProcessSemaphoreMutex {
+    /// A mutex on the node `path` (a one-lease semaphore, node names
+    /// `lease-`).
     pub fn new(fw: &Framework, path: &str) -> InterProcessSemaphoreMutex {
         InterProcessSemaphoreMutex {
             inner: InterProcessSemaphore::new(fw, path, 1),
         }
     }
 
+    /// Takes the mutex, waiting as long as it takes.
     pub async fn acquire(&self) -> Result<Lease> {
         self.inner.acquire().await
     }
 
+    /// Waits at most `timeout`; `None` if it was not free in time.
     pub async fn try_acquire(&self, timeout: Duration) -> Result<Option<Lease>> {
         self.inner.try_acquire(timeout).await
     }

@@ -13,14 +13,23 @@ use crate::framework::Framework;
 /// Due times are compared with the consumer's clock, so clocks should
 /// agree to within what the delays can tolerate.
 ///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
 /// use std::time::Duration;
-/// let queue = zk_recipes::DistributedDelayQueue::new(&fw, "/queues/retries");
-/// queue.put_after(b"retry job 7", Duration::from_secs(30)).await?;
-/// let (job, _due) = queue.take().await?; // about 30 s later
-/// # let _ = job;
-/// # Ok(()) }
+/// use zk_client::Client;
+/// use zk_recipes::{DistributedDelayQueue, Framework};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let queue = DistributedDelayQueue::new(&fw, "/queues/retries");
+/// queue.put_after(b"retry job 7", Duration::from_secs(3600)).await?;
+/// queue.put_after(b"retry job 8", Duration::ZERO).await?;
+///
+/// let (job, _due) = queue.take().await?; // due now
+/// assert_eq!(job, b"retry job 8");
+/// assert_eq!(queue.peek().await?, None); // job 7 is not due for an hour
+/// assert_eq!(queue.try_take(Duration::ZERO).await?, None);
+/// assert_eq!(queue.len().await?, 1);
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct DistributedDelayQueue {

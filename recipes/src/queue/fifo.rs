@@ -11,13 +11,24 @@ use crate::framework::Framework;
 /// sequence first, each by exactly one consumer. See [the module
 /// docs](crate::queue) for how takes and puts survive a lost connection.
 ///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
-/// let queue = zk_recipes::DistributedQueue::new(&fw, "/queues/jobs");
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use std::time::Duration;
+/// use zk_client::Client;
+/// use zk_recipes::{DistributedQueue, Framework};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let queue = DistributedQueue::new(&fw, "/queues/jobs");
 /// queue.put(b"job 1").await?;
-/// let job = queue.take().await?;
-/// assert_eq!(job, b"job 1");
-/// # Ok(()) }
+/// queue.put(b"job 2").await?;
+/// assert_eq!(queue.len().await?, 2);
+/// assert_eq!(queue.peek().await?, Some(b"job 1".to_vec()));
+///
+/// assert_eq!(queue.take().await?, b"job 1");
+/// assert_eq!(queue.take().await?, b"job 2");
+/// assert_eq!(queue.try_take(Duration::ZERO).await?, None);
+/// assert!(queue.is_empty().await?);
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct DistributedQueue {

@@ -11,12 +11,21 @@ use crate::framework::Framework;
 /// item with an id without reading them. A removal and a take race fairly:
 /// each item goes to exactly one of them.
 ///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
-/// let queue = zk_recipes::DistributedIdQueue::new(&fw, "/queues/mail");
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use zk_client::Client;
+/// use zk_recipes::{DistributedIdQueue, Framework};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let queue = DistributedIdQueue::new(&fw, "/queues/mail");
 /// queue.put("msg-17", b"hello").await?;
-/// queue.remove("msg-17").await?; // changed our mind
-/// # Ok(()) }
+/// queue.put("msg-18", b"world").await?;
+/// assert_eq!(queue.ids().await?, ["msg-17", "msg-18"]);
+///
+/// assert_eq!(queue.remove("msg-17").await?, 1); // changed our mind
+/// assert_eq!(queue.take().await?, ("msg-18".to_owned(), b"world".to_vec()));
+/// assert!(queue.is_empty().await?);
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct DistributedIdQueue {

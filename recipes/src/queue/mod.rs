@@ -21,7 +21,7 @@
 //!   before the client gets back, so the marker is gone too. A take then
 //!   looks at the item with the next session: still there, the multi did
 //!   not happen and the take goes on. Otherwise (and for a put) the call
-//!   fails with [`Error::SessionLost`](crate::Error::SessionLost): the item
+//!   fails with [`Error::SessionLost`]: the item
 //!   may or may not have been put, or taken by this call (and then lost).
 //!
 //! A waiting consumer watches the queue's children (one watch per

@@ -11,13 +11,20 @@ use crate::framework::Framework;
 /// priority number first, then arrival). Each item is taken by exactly one
 /// consumer, as in [`DistributedQueue`](crate::DistributedQueue).
 ///
-/// ```no_run
-/// # async fn demo(fw: zk_recipes::Framework) -> Result<(), zk_recipes::Error> {
-/// let queue = zk_recipes::DistributedPriorityQueue::new(&fw, "/queues/urgent");
+/// ```
+/// # zk_testkit::doc::run(|servers| async move {
+/// use zk_client::Client;
+/// use zk_recipes::{DistributedPriorityQueue, Framework};
+///
+/// let fw = Framework::connect(Client::builder(&servers)?).await?;
+/// let queue = DistributedPriorityQueue::new(&fw, "/queues/urgent");
 /// queue.put(b"later", 10).await?;
 /// queue.put(b"first", -5).await?;
+/// queue.put(b"second", 0).await?;
 /// assert_eq!(queue.take().await?, (b"first".to_vec(), -5));
-/// # Ok(()) }
+/// assert_eq!(queue.take().await?, (b"second".to_vec(), 0));
+/// assert_eq!(queue.peek().await?, Some((b"later".to_vec(), 10)));
+/// # Ok(()) });
 /// ```
 #[derive(Debug, Clone)]
 pub struct DistributedPriorityQueue {

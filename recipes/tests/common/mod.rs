@@ -44,15 +44,7 @@ impl TestEnv {
                 server: None,
             },
             Err(_) => {
-                let config = zk_server::Config::parse(
-                    "tickTime=200\nclientPort=0\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\n\
-                     4lw.commands.whitelist=*\nextendedTypesEnabled=true\n\
-                     znode.container.checkIntervalMs=200\n",
-                )
-                .expect("config");
-                let server = zk_server::Server::start(config)
-                    .await
-                    .expect("server starts");
+                let server = zk_testkit::server::start_in_memory("").await;
                 TestEnv {
                     servers: server.local_addr().to_string(),
                     root,

@@ -48,8 +48,13 @@ pub(crate) enum Command {
 /// The session's id, password and negotiated timeout.
 #[derive(Debug, Clone, Default)]
 pub struct SessionInfo {
+    /// The session id the server assigned (0 before the first connect).
     pub id: i64,
+    /// The password that resumes the session from another connection
+    /// ([`ClientBuilder::session`](crate::ClientBuilder::session)).
     pub password: Bytes,
+    /// The timeout the server granted, which may differ from the one asked
+    /// for: silent longer than this, the session expires.
     pub timeout: Duration,
 }
 

@@ -50,14 +50,7 @@ impl TestEnv {
                 server: None,
             };
         }
-        let config = zk_server::Config::parse(
-            "tickTime=200\nclientPort=0\nclientPortAddress=127.0.0.1\nmaxClientCnxns=0\n\
-             4lw.commands.whitelist=*\nextendedTypesEnabled=true\nznode.container.checkIntervalMs=200\n",
-        )
-        .expect("config");
-        let server = zk_server::Server::start(config)
-            .await
-            .expect("server starts");
+        let server = zk_testkit::server::start_in_memory("").await;
         TestEnv {
             servers: server.local_addr().to_string(),
             root,
@@ -248,3 +241,21 @@ pub async fn wait_state(client: &Client, want: SessionState) {
 }
 
 pub use zk_testkit::Proxy;
+
+/// Whether the server takes TTL nodes: it answers Unimplemented when
+/// `extendedTypesEnabled` is off (ZooKeeper's default). The reason is for
+/// `zk_testkit::require!`.
+pub async fn ttl_enabled(c: &Client) -> Result<(), String> {
+    let probe = "/ttl-probe";
+    let ttl = CreateOptions::ttl(Duration::from_secs(60));
+    match c.create(probe, b"", &ttl).await {
+        Ok(_) => {
+            c.delete(probe, None).await.expect("delete the TTL probe");
+            Ok(())
+        }
+        Err(zk_client::Error::Unimplemented) => {
+            Err("the server has TTL nodes off (extendedTypesEnabled=false in its zoo.cfg)".into())
+        }
+        Err(e) => panic!("probing for TTL nodes: {e}"),
+    }
+}

@@ -7,24 +7,55 @@ use bytes::{Buf, Bytes, BytesMut};
 
 use crate::codec::{Decode, DecodeError, Encode};
 
+/// The client's first frame: a new session (id 0) or the resume of one.
+///
+/// ```
+/// use bytes::Bytes;
+/// use zk_proto::client::ConnectRequest;
+/// use zk_proto::{Decode, Encode};
+///
+/// let old_client = ConnectRequest { timeout_ms: 30_000, ..Default::default() };
+/// let mut bytes = old_client.to_bytes();
+/// assert_eq!(bytes.len(), 4 + 8 + 4 + 8 + 4); // no readOnly byte
+/// assert_eq!(ConnectRequest::decode(&mut bytes)?.read_only, None);
+///
+/// let new_client = ConnectRequest { read_only: Some(false), ..old_client };
+/// let decoded = ConnectRequest::decode(&mut new_client.to_bytes())?;
+/// assert_eq!(decoded, new_client);
+/// # Ok::<(), zk_proto::DecodeError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ConnectRequest {
+    /// Always 0 in every released ZooKeeper.
     pub protocol_version: i32,
+    /// The highest zxid the client has seen; a server that is behind it
+    /// refuses the connection, so a client never reads back in time.
     pub last_zxid_seen: i64,
+    /// The session timeout the client asks for; the server clamps it to
+    /// its min and max.
     pub timeout_ms: i32,
+    /// 0 for a new session, else the session to resume.
     pub session_id: i64,
+    /// The session's password (16 bytes); empty for a new session.
     pub passwd: Bytes,
-    /// `None` when the client sent no readOnly byte.
+    /// Whether the client accepts a read-only server; `None` when the
+    /// client sent no readOnly byte.
     pub read_only: Option<bool>,
 }
 
+/// The server's answer to a [`ConnectRequest`].
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct ConnectResponse {
+    /// Always 0.
     pub protocol_version: i32,
+    /// The negotiated session timeout; 0 means the session is expired.
     pub timeout_ms: i32,
+    /// The session's id; 0 means the session is expired.
     pub session_id: i64,
+    /// The password to present when resuming the session elsewhere.
     pub passwd: Bytes,
-    /// `None` to answer a client that sent no readOnly byte.
+    /// Whether the server is read-only; `None` to answer a client that sent
+    /// no readOnly byte.
     pub read_only: Option<bool>,
 }
 

@@ -15,7 +15,10 @@ pub mod xid {
 record! {
     /// Precedes every request after the handshake.
     pub struct RequestHeader {
+        /// The client's sequence number for the request, echoed in the
+        /// reply; negative values are the special [`xid`]s.
         pub xid: i32,
+        /// The [`OpCode`](crate::OpCode) number.
         pub op: i32,
     }
 }
@@ -23,8 +26,12 @@ record! {
 record! {
     /// Precedes every response and watch event.
     pub struct ReplyHeader {
+        /// The xid of the request answered, or a special [`xid`].
         pub xid: i32,
+        /// The last zxid the server had applied when it replied.
         pub zxid: i64,
+        /// An [`ErrorCode`](crate::ErrorCode) number; 0 on success, and
+        /// then a body follows.
         pub err: i32,
     }
 }
@@ -32,8 +39,11 @@ record! {
 record! {
     /// A watch notification (sent with xid -1).
     pub struct WatcherEvent {
+        /// An [`EventType`](crate::data::EventType) number.
         pub event_type: i32,
+        /// A [`KeeperState`](crate::data::KeeperState) number.
         pub state: i32,
+        /// The znode the event is about; empty for state changes.
         pub path: String,
     }
 }

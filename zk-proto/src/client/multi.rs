@@ -13,29 +13,43 @@ use crate::op_code::OpCode;
 pub enum MultiResult {
     /// A plain create (op 1) answers with the path only.
     Create {
+        /// The created path, with the sequence suffix if any.
         path: String,
     },
     /// create2, createContainer and createTTL answer with the stat too.
     Create2 {
+        /// Which of the three it was.
         op: OpCode,
+        /// The created path, with the sequence suffix if any.
         path: String,
+        /// The new node's stat.
         stat: Stat,
     },
+    /// A delete succeeded.
     Delete,
+    /// A version check passed.
     Check,
+    /// A setData succeeded.
     SetData {
+        /// The node's stat after the write.
         stat: Stat,
     },
+    /// A getChildren of a multiRead.
     GetChildren {
+        /// The child names.
         children: Vec<String>,
     },
+    /// A getData of a multiRead.
     GetData {
+        /// The data; `None` for null data.
         data: Option<Bytes>,
+        /// The node's stat.
         stat: Stat,
     },
     /// A failed op; in a failed multi the ops before the failure carry 0 (ok)
     /// and the ops after it RuntimeInconsistency.
     Error {
+        /// An [`ErrorCode`](crate::ErrorCode) number.
         err: i32,
     },
 }

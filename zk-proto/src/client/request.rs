@@ -10,26 +10,39 @@ use crate::record;
 record! {
     /// create, create2, createContainer.
     pub struct CreateRequest {
+        /// The node to create; for a sequential mode, the prefix of its name.
         pub path: String,
+        /// The initial data; `None` is null data, distinct from empty.
         pub data: Option<Bytes>,
+        /// The node's ACL; must not be empty.
         pub acl: Vec<Acl>,
+        /// A [`CreateMode`](crate::data::CreateMode) number.
         pub flags: i32,
     }
 }
 
 record! {
+    /// createTTL.
     pub struct CreateTtlRequest {
+        /// The node to create; for a sequential mode, the prefix of its name.
         pub path: String,
+        /// The initial data; `None` is null data.
         pub data: Option<Bytes>,
+        /// The node's ACL; must not be empty.
         pub acl: Vec<Acl>,
+        /// A TTL [`CreateMode`](crate::data::CreateMode) number.
         pub flags: i32,
+        /// How long the node may go without changes and children, in ms.
         pub ttl: i64,
     }
 }
 
 record! {
+    /// delete.
     pub struct DeleteRequest {
+        /// The node to delete.
         pub path: String,
+        /// The version the node must have; -1 matches any.
         pub version: i32,
     }
 }
@@ -37,15 +50,21 @@ record! {
 record! {
     /// exists, getData, getChildren, getChildren2.
     pub struct PathWatchRequest {
+        /// The node to read.
         pub path: String,
+        /// Whether to leave a one-shot watch on the node.
         pub watch: bool,
     }
 }
 
 record! {
+    /// setData.
     pub struct SetDataRequest {
+        /// The node to write.
         pub path: String,
+        /// The new data; `None` is null data.
         pub data: Option<Bytes>,
+        /// The version the node must have; -1 matches any.
         pub version: i32,
     }
 }
@@ -53,30 +72,44 @@ record! {
 record! {
     /// getACL, sync, getEphemerals (a prefix), getAllChildrenNumber.
     pub struct PathRequest {
+        /// The node (for getEphemerals, a path prefix).
         pub path: String,
     }
 }
 
 record! {
+    /// setACL.
     pub struct SetAclRequest {
+        /// The node whose ACL to replace.
         pub path: String,
+        /// The new ACL; must not be empty.
         pub acl: Vec<Acl>,
+        /// The ACL version (`aversion`) the node must have; -1 matches any.
         pub version: i32,
     }
 }
 
 record! {
+    /// check, inside a multi.
     pub struct CheckVersionRequest {
+        /// The node to check.
         pub path: String,
+        /// The version the node must have; -1 only checks it exists.
         pub version: i32,
     }
 }
 
 record! {
+    /// reconfig: either incremental (joining and leaving) or a whole new
+    /// member list.
     pub struct ReconfigRequest {
+        /// Server lines to add, comma-separated.
         pub joining_servers: Option<String>,
+        /// Server ids to remove, comma-separated.
         pub leaving_servers: Option<String>,
+        /// The complete new member list, comma-separated.
         pub new_members: Option<String>,
+        /// The config version the change applies to; -1 matches any.
         pub cur_config_id: i64,
     }
 }
@@ -84,7 +117,9 @@ record! {
 record! {
     /// checkWatches and removeWatches; the type is a `WatcherType` number.
     pub struct WatchesRequest {
+        /// The watched path.
         pub path: String,
+        /// A [`WatcherType`](crate::data::WatcherType) number.
         pub watcher_type: i32,
     }
 }
@@ -92,41 +127,62 @@ record! {
 record! {
     /// The mode is an `AddWatchMode` number.
     pub struct AddWatchRequest {
+        /// The path to watch; it need not exist.
         pub path: String,
+        /// An [`AddWatchMode`](crate::data::AddWatchMode) number.
         pub mode: i32,
     }
 }
 
 record! {
+    /// Re-registers one-shot watches after a reconnect. The server fires at
+    /// once the watches whose node changed after `relative_zxid`.
     pub struct SetWatches {
+        /// The last zxid the client saw.
         pub relative_zxid: i64,
+        /// Paths with a data watch.
         pub data_watches: Vec<String>,
+        /// Paths with an exists watch (the node was missing).
         pub exist_watches: Vec<String>,
+        /// Paths with a child watch.
         pub child_watches: Vec<String>,
     }
 }
 
 record! {
+    /// [`SetWatches`] with the persistent watches too (ZooKeeper 3.6+).
     pub struct SetWatches2 {
+        /// The last zxid the client saw.
         pub relative_zxid: i64,
+        /// Paths with a data watch.
         pub data_watches: Vec<String>,
+        /// Paths with an exists watch (the node was missing).
         pub exist_watches: Vec<String>,
+        /// Paths with a child watch.
         pub child_watches: Vec<String>,
+        /// Paths with a persistent watch.
         pub persistent_watches: Vec<String>,
+        /// Paths with a persistent recursive watch.
         pub persistent_recursive_watches: Vec<String>,
     }
 }
 
 record! {
+    /// addAuth, sent with xid [`xid::AUTH`](crate::client::xid::AUTH).
     pub struct AuthPacket {
+        /// Always 0.
         pub auth_type: i32,
+        /// The scheme, e.g. `digest`.
         pub scheme: String,
+        /// The credentials, e.g. `user:password` for `digest`.
         pub auth: Bytes,
     }
 }
 
 record! {
+    /// One step of a SASL exchange.
     pub struct SaslRequest {
+        /// The client's SASL token.
         pub token: Bytes,
     }
 }
@@ -134,50 +190,94 @@ record! {
 record! {
     /// Frames each operation of a multi request and of its response.
     pub struct MultiHeader {
+        /// The op's [`OpCode`] number; -1 on the closing header.
         pub op: i32,
+        /// Set on the closing header only.
         pub done: bool,
+        /// -1 in a request; in a response, the op's result code.
         pub err: i32,
     }
 }
 
 /// A decoded request body. The op code lives in the request header; the
 /// variants that share a record keep the op apart.
+///
+/// ```
+/// use bytes::BytesMut;
+/// use zk_proto::client::{PathWatchRequest, Request};
+///
+/// let request = Request::GetData(PathWatchRequest { path: "/app".into(), watch: true });
+/// let mut body = BytesMut::new();
+/// request.encode_body(&mut body);
+/// let decoded = Request::decode(request.op_code(), &mut body.freeze())?;
+/// assert_eq!(decoded, request);
+/// assert_eq!(decoded.path(), Some("/app"));
+/// # Ok::<(), zk_proto::DecodeError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Request {
+    /// create: the reply has the path.
     Create(CreateRequest),
+    /// create2: the reply has the path and the stat.
     Create2(CreateRequest),
+    /// createContainer.
     CreateContainer(CreateRequest),
+    /// createTTL.
     CreateTtl(CreateTtlRequest),
+    /// delete.
     Delete(DeleteRequest),
+    /// exists.
     Exists(PathWatchRequest),
+    /// getData.
     GetData(PathWatchRequest),
+    /// setData.
     SetData(SetDataRequest),
+    /// getACL.
     GetAcl(PathRequest),
+    /// setACL.
     SetAcl(SetAclRequest),
+    /// getChildren.
     GetChildren(PathWatchRequest),
+    /// getChildren2: the children and the node's stat.
     GetChildren2(PathWatchRequest),
+    /// sync.
     Sync(PathRequest),
+    /// A ping, sent with xid [`xid::PING`](crate::client::xid::PING).
     Ping,
+    /// check (inside a multi).
     Check(CheckVersionRequest),
     /// Writes only: create*, delete, setData, check.
     Multi(Vec<Request>),
     /// Reads only: getData, getChildren.
     MultiRead(Vec<Request>),
+    /// reconfig.
     Reconfig(ReconfigRequest),
+    /// checkWatches.
     CheckWatches(WatchesRequest),
+    /// removeWatches.
     RemoveWatches(WatchesRequest),
+    /// addWatch.
     AddWatch(AddWatchRequest),
+    /// getEphemerals.
     GetEphemerals(PathRequest),
+    /// getAllChildrenNumber.
     GetAllChildrenNumber(PathRequest),
+    /// whoAmI.
     WhoAmI,
+    /// setWatches.
     SetWatches(SetWatches),
+    /// setWatches2.
     SetWatches2(SetWatches2),
+    /// addAuth.
     Auth(AuthPacket),
+    /// A SASL step.
     Sasl(SaslRequest),
+    /// closeSession.
     CloseSession,
 }
 
 impl Request {
+    /// The op code to put in the request header.
     pub fn op_code(&self) -> OpCode {
         match self {
             Request::Create(_) => OpCode::Create,

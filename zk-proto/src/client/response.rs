@@ -9,7 +9,9 @@ use crate::op_code::OpCode;
 use crate::record;
 
 record! {
+    /// create.
     pub struct CreateResponse {
+        /// The created path, with the sequence suffix if any.
         pub path: String,
     }
 }
@@ -17,65 +19,110 @@ record! {
 record! {
     /// create2, createContainer, createTTL.
     pub struct Create2Response {
+        /// The created path, with the sequence suffix if any.
         pub path: String,
+        /// The new node's stat.
         pub stat: Stat,
     }
 }
 
 record! {
+    /// getData (and reconfig, which answers with the new config).
     pub struct GetDataResponse {
+        /// The data; `None` when the node was created with null data.
         pub data: Option<Bytes>,
+        /// The node's stat.
         pub stat: Stat,
     }
 }
 
 record! {
+    /// getACL.
     pub struct GetAclResponse {
+        /// The ACL; digest hashes are hidden without ADMIN.
         pub acl: Vec<Acl>,
+        /// The node's stat (`aversion` is the ACL version).
         pub stat: Stat,
     }
 }
 
 record! {
+    /// getChildren.
     pub struct GetChildrenResponse {
+        /// The child names (not paths), in no set order.
         pub children: Vec<String>,
     }
 }
 
 record! {
+    /// getChildren2.
     pub struct GetChildren2Response {
+        /// The child names (not paths), in no set order.
         pub children: Vec<String>,
+        /// The parent's stat.
         pub stat: Stat,
     }
 }
 
 record! {
+    /// The body of an op that failed inside a multi, and of addWatch.
     pub struct ErrorResponse {
+        /// An [`ErrorCode`](crate::ErrorCode) number.
         pub err: i32,
     }
 }
 
 /// A response body. Which one follows a reply header depends on the op of the
 /// request it answers, so decoding takes that op.
+///
+/// ```
+/// use zk_proto::client::{MultiResult, Response};
+/// use zk_proto::data::Stat;
+/// use zk_proto::{Encode, ErrorCode, OpCode};
+///
+/// // A failed multi: the failing op has its code, the others say why not.
+/// let reply = Response::Multi(vec![
+///     MultiResult::Error { err: ErrorCode::Ok.code() },
+///     MultiResult::Error { err: ErrorCode::NodeExists.code() },
+///     MultiResult::Error { err: ErrorCode::RuntimeInconsistency.code() },
+/// ]);
+/// let decoded = Response::decode(OpCode::Multi, &mut reply.to_bytes())?;
+/// assert_eq!(decoded, reply);
+///
+/// let stat = Response::Stat(Stat { version: 1, ..Default::default() });
+/// assert_eq!(Response::decode(OpCode::SetData, &mut stat.to_bytes())?, stat);
+/// # Ok::<(), zk_proto::DecodeError>(())
+/// ```
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Response {
     /// No body: delete, ping, check, auth, setWatches, removeWatches, ...,
     /// and every error reply.
     Empty,
+    /// create.
     Create(CreateResponse),
+    /// create2, createContainer, createTTL.
     Create2(Create2Response),
     /// exists, setData, setACL.
     Stat(Stat),
+    /// getData, reconfig.
     GetData(GetDataResponse),
+    /// getACL.
     GetAcl(GetAclResponse),
+    /// getChildren.
     GetChildren(GetChildrenResponse),
+    /// getChildren2.
     GetChildren2(GetChildren2Response),
     /// sync answers with the path.
     Sync(String),
+    /// multi and multiRead: one result per op, in order.
     Multi(Vec<MultiResult>),
+    /// getEphemerals: the session's ephemeral paths.
     GetEphemerals(Vec<String>),
+    /// getAllChildrenNumber: the number of descendants.
     AllChildrenNumber(i32),
+    /// whoAmI: the connection's identities.
     WhoAmI(Vec<ClientInfo>),
+    /// The server's SASL token.
     Sasl(Bytes),
     /// addWatch answers with an `ErrorResponse{err}` body (0 on success);
     /// the Java client reads it, so it must be there.

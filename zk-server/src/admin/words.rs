@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::atomic::Ordering;
 
 use super::stats::latency_triple;
-use super::{VERSION, not_whitelisted};
+use super::{VERSION_BUILT, not_whitelisted};
 use crate::request::Core;
 
 /// Every word ZooKeeper 3.9 knows (`FourLetterCommands`).
@@ -125,10 +125,7 @@ impl Core {
     }
 
     fn write_srvr(&self, out: &mut String, with_clients: bool) {
-        let _ = writeln!(
-            out,
-            "Zookeeper version: {VERSION}, built on 1970-01-01 00:00 UTC"
-        );
+        let _ = writeln!(out, "Zookeeper version: {VERSION_BUILT}");
         if with_clients {
             out.push_str("Clients:\n");
             for id in self.sorted_conns() {
@@ -221,10 +218,7 @@ impl Core {
         let mut line = |k: &str, v: &dyn std::fmt::Display| {
             let _ = writeln!(out, "zk_{k}\t{v}");
         };
-        line(
-            "version",
-            &format!("{VERSION}, built on 1970-01-01 00:00 UTC"),
-        );
+        line("version", &VERSION_BUILT);
         line("server_state", &s.mode().name());
         line("avg_latency", &avg);
         line("max_latency", &max);
@@ -304,7 +298,7 @@ fn write_envi(out: &mut String) {
         .unwrap_or_default();
     let _ = write!(
         out,
-        "Environment:\nzookeeper.version={VERSION}, built on 1970-01-01 00:00 UTC\nhost.name={}\n\
+        "Environment:\nzookeeper.version={VERSION_BUILT}\nhost.name={}\n\
          os.name={}\nos.arch={}\nuser.name={}\nuser.home={}\nuser.dir={cwd}\n",
         host.trim(),
         std::env::consts::OS,

@@ -35,6 +35,30 @@ pub fn version_dir(dir: &Path) -> PathBuf {
     dir.join("version-2")
 }
 
+/// What a write check writes: a few blocks, so a disk with only a sliver
+/// of space left does not pass.
+const PROBE_BYTES: usize = 64 * 1024;
+
+/// Checks at start-up that files can be created, written, fsynced and
+/// removed in `dir/version-2`, so a directory the server cannot use stops
+/// it before it serves (it would otherwise fail at the first write).
+pub fn check_writable(storage: &dyn Storage, dir: &Path) -> std::io::Result<()> {
+    probe(storage, &version_dir(dir))
+}
+
+/// Creates, writes, fsyncs and removes a file in `dir`: whether files can
+/// be written there now (space, permissions, a working disk).
+fn probe(storage: &dyn Storage, dir: &Path) -> std::io::Result<()> {
+    let probe = dir.join(format!(".write-check.{}", std::process::id()));
+    let mut file = storage.create(&probe)?;
+    let written = file
+        .write_at(0, &[0u8; PROBE_BYTES])
+        .and_then(|()| file.sync());
+    drop(file);
+    let removed = storage.remove(&probe);
+    written.and(removed)
+}
+
 /// Runs blocking storage work: on a blocking thread for real files, inline
 /// for a simulated storage (see [`Storage::simulated`]).
 pub async fn off_thread<T: Send + 'static>(
@@ -71,7 +95,11 @@ impl Default for LogOptions {
 /// since writes and fsync block.
 #[derive(Debug)]
 pub struct FileTxnLog {
+    /// None only while a write is running on the blocking thread.
     writer: Option<LogWriter>,
+    /// A write failed and the log is not healed: it may hold part of that
+    /// batch past the last durable one, so nothing is appended.
+    torn: bool,
     /// The last zxid durably written, for whoever outlives this log.
     durable: Option<std::sync::Arc<std::sync::atomic::AtomicI64>>,
 }
@@ -80,6 +108,7 @@ impl FileTxnLog {
     pub fn new(writer: LogWriter) -> FileTxnLog {
         FileTxnLog {
             writer: Some(writer),
+            torn: false,
             durable: None,
         }
     }
@@ -90,9 +119,28 @@ impl FileTxnLog {
         durable: std::sync::Arc<std::sync::atomic::AtomicI64>,
     ) -> FileTxnLog {
         FileTxnLog {
-            writer: Some(writer),
             durable: Some(durable),
+            ..FileTxnLog::new(writer)
         }
+    }
+
+    /// Runs `f` on the writer off the state task's thread.
+    async fn with_writer<T: Send + 'static>(
+        &mut self,
+        f: impl FnOnce(&mut LogWriter) -> std::io::Result<T> + Send + 'static,
+    ) -> std::io::Result<T> {
+        let mut writer = self
+            .writer
+            .take()
+            .ok_or_else(|| std::io::Error::other("the log writer was lost"))?;
+        let inline = writer.simulated();
+        let (writer, result) = off_thread(inline, move || {
+            let r = f(&mut writer);
+            (writer, r)
+        })
+        .await?;
+        self.writer = Some(writer);
+        result
     }
 }
 
@@ -101,25 +149,29 @@ impl TxnLog for FileTxnLog {
         let Some(first) = batch.first() else {
             return Ok(());
         };
+        if self.torn {
+            return Err(std::io::Error::other("the log failed earlier and is not healed").into());
+        }
         let first_zxid = first.header.zxid;
         let bytes = txn_log::encode_batch(batch);
-        let mut writer = self
-            .writer
-            .take()
-            .ok_or_else(|| std::io::Error::other("an earlier write failed"))?;
-        let inline = writer.simulated();
-        let (writer, result) = off_thread(inline, move || {
-            let r = writer.append_encoded(first_zxid, &bytes);
-            (writer, r)
-        })
-        .await?;
-        // After a failed write the log may be torn: no further writes.
-        if result.is_ok() {
-            self.writer = Some(writer);
-            if let (Some(d), Some(last)) = (&self.durable, batch.last()) {
-                d.store(last.header.zxid, std::sync::atomic::Ordering::Release);
-            }
+        let result = self
+            .with_writer(move |w| w.append_encoded(first_zxid, &bytes))
+            .await;
+        if result.is_err() {
+            self.torn = true;
+        } else if let (Some(d), Some(last)) = (&self.durable, batch.last()) {
+            d.store(last.header.zxid, std::sync::atomic::Ordering::Release);
         }
         Ok(result?)
+    }
+
+    async fn heal(&mut self) -> Result<(), StageError> {
+        self.with_writer(|w| {
+            w.repair()?;
+            w.check_writable()
+        })
+        .await?;
+        self.torn = false;
+        Ok(())
     }
 }

@@ -47,9 +47,23 @@ impl Snapshotter {
         }
         self.since = 0;
         self.threshold = Self::next_threshold(self.snap_count);
+        self.write(tree, sessions());
+    }
+
+    /// Takes a snapshot now, in the background (at start-up, as ZooKeeper
+    /// does after loading its data, so the next start replays no log).
+    /// Skipped if one is being written.
+    pub fn take_now(&mut self, tree: &DataTree, sessions: BTreeMap<i64, u32>) {
+        if !self.running.swap(true, Ordering::AcqRel) {
+            self.write(tree, sessions);
+        }
+    }
+
+    /// Writes the snapshot off the state task; `running` is set.
+    fn write(&self, tree: &DataTree, sessions: BTreeMap<i64, u32>) {
         let snap = Snapshot {
             zxid: tree.last_zxid(),
-            sessions: sessions(),
+            sessions,
             // O(1): the tree is a persistent structure.
             tree: tree.clone(),
         };

@@ -40,33 +40,45 @@ pub trait Storage: Send + Sync + std::fmt::Debug + 'static {
     }
 }
 
-/// Real files.
+/// Real files. Every error names what was being done and to which path
+/// (an io::Error alone says "No such file or directory" and not where).
 #[derive(Debug, Default, Clone)]
 pub struct FileStorage;
 
 #[derive(Debug)]
-struct RealFile(std::fs::File);
+struct RealFile {
+    file: std::fs::File,
+    path: PathBuf,
+}
+
+/// `op path: error`, keeping the error's kind for callers that match on it.
+fn at<'a>(op: &'static str, path: &'a Path) -> impl FnOnce(io::Error) -> io::Error + 'a {
+    move |e| io::Error::new(e.kind(), format!("{op} {}: {e}", path.display()))
+}
 
 impl StorageFile for RealFile {
     fn write_at(&mut self, offset: u64, buf: &[u8]) -> io::Result<()> {
-        std::os::unix::fs::FileExt::write_all_at(&self.0, buf, offset)
+        std::os::unix::fs::FileExt::write_all_at(&self.file, buf, offset)
+            .map_err(at("write", &self.path))
     }
 
     fn set_len(&mut self, len: u64) -> io::Result<()> {
-        self.0.set_len(len)
+        self.file.set_len(len).map_err(at("resize", &self.path))
     }
 
     fn len(&self) -> io::Result<u64> {
-        Ok(self.0.metadata()?.len())
+        Ok(self.file.metadata().map_err(at("stat", &self.path))?.len())
     }
 
     fn sync(&mut self) -> io::Result<()> {
-        self.0.sync_data()
+        self.file.sync_data().map_err(at("fsync", &self.path))
     }
 }
 
 fn sync_dir(dir: &Path) -> io::Result<()> {
-    std::fs::File::open(dir)?.sync_all()
+    std::fs::File::open(dir)
+        .and_then(|d| d.sync_all())
+        .map_err(at("fsync directory", dir))
 }
 
 impl Storage for FileStorage {
@@ -77,47 +89,55 @@ impl Storage for FileStorage {
                 .filter_map(|e| e.file_name().into_string().ok())
                 .collect()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(e),
+            Err(e) => Err(at("list", dir)(e)),
         }
     }
 
     fn read(&self, path: &Path) -> io::Result<Vec<u8>> {
-        std::fs::read(path)
+        std::fs::read(path).map_err(at("read", path))
     }
 
     fn create(&self, path: &Path) -> io::Result<Box<dyn StorageFile>> {
         let dir = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir)?;
-        let f = std::fs::OpenOptions::new()
+        std::fs::create_dir_all(dir).map_err(at("create directory", dir))?;
+        let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .create(true)
             .truncate(true)
-            .open(path)?;
+            .open(path)
+            .map_err(at("create", path))?;
         // The new name must survive a crash too.
         sync_dir(dir)?;
-        Ok(Box::new(RealFile(f)))
+        Ok(Box::new(RealFile {
+            file,
+            path: path.to_owned(),
+        }))
     }
 
     fn open(&self, path: &Path) -> io::Result<Box<dyn StorageFile>> {
-        let f = std::fs::OpenOptions::new()
+        let file = std::fs::OpenOptions::new()
             .read(true)
             .write(true)
-            .open(path)?;
-        Ok(Box::new(RealFile(f)))
+            .open(path)
+            .map_err(at("open", path))?;
+        Ok(Box::new(RealFile {
+            file,
+            path: path.to_owned(),
+        }))
     }
 
     fn remove(&self, path: &Path) -> io::Result<()> {
-        std::fs::remove_file(path)
+        std::fs::remove_file(path).map_err(at("remove", path))
     }
 
     fn rename(&self, from: &Path, to: &Path) -> io::Result<()> {
-        std::fs::rename(from, to)?;
+        std::fs::rename(from, to).map_err(at("rename", from))?;
         sync_dir(to.parent().unwrap_or(Path::new(".")))
     }
 
     fn size(&self, path: &Path) -> io::Result<u64> {
-        Ok(std::fs::metadata(path)?.len())
+        Ok(std::fs::metadata(path).map_err(at("stat", path))?.len())
     }
 }
 

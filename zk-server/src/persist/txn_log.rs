@@ -50,7 +50,8 @@ pub enum LogError {
     },
     #[error("log segment missing: txns {from:#x}..{to:#x} are in no file (before {path})")]
     Gap { path: PathBuf, from: i64, to: i64 },
-    #[error("log storage: {0}")]
+    /// A storage call failed; the error names the operation and the path.
+    #[error(transparent)]
     Io(#[from] io::Error),
 }
 
@@ -281,8 +282,8 @@ impl LogWriter {
         self.append_encoded(first.header.zxid, &encode_batch(txns))
     }
 
-    /// Writes a batch framed by [`encode_batch`] whose first txn is
-    /// `first_zxid`, and makes it durable.
+    /// Writes an already encoded batch (framed as `append` frames one)
+    /// whose first txn is `first_zxid`, and makes it durable.
     pub fn append_encoded(&mut self, first_zxid: i64, bytes: &[u8]) -> io::Result<()> {
         if self.file.is_none() || self.pos >= self.segment_max {
             self.start_segment(first_zxid)?;
@@ -299,6 +300,23 @@ impl LogWriter {
         file.sync()?;
         self.pos = end;
         Ok(())
+    }
+
+    /// After a failed append: cuts whatever it left past the last durable
+    /// batch, durably, so the next append (the same zxids again) follows
+    /// the last acknowledged txn. The file grows again at that append.
+    pub fn repair(&mut self) -> io::Result<()> {
+        if let Some(file) = self.file.as_mut() {
+            file.set_len(self.pos)?;
+            file.sync()?;
+            self.allocated = self.pos;
+        }
+        Ok(())
+    }
+
+    /// Whether the log's directory takes new files now.
+    pub fn check_writable(&self) -> io::Result<()> {
+        super::probe(self.storage.as_ref(), &self.dir)
     }
 
     /// The next append starts a new segment (done at each snapshot, so old

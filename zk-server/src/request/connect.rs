@@ -36,8 +36,15 @@ impl Core {
             c.send(Outbound::Close);
             return;
         }
-        if req.session_id == 0 && self.write_failure.is_some() && !self.read_only {
-            // Creating a session is a write.
+        // Creating a session is a write: with the log failed, only a client
+        // that accepts a read-only server gets one, local to this server.
+        let local = self.write_failure.is_some();
+        if req.session_id == 0 && local && req.read_only != Some(true) {
+            tracing::info!(
+                peer = %c.peer,
+                reason = self.write_failure.as_deref().unwrap_or_default(),
+                "refusing a new session: the server is read-only and the client does not allow that"
+            );
             c.send(Outbound::Close);
             return;
         }
@@ -45,9 +52,11 @@ impl Core {
             let id = self.sessions.next_id();
             self.sessions.insert(id, timeout_ms, Some(conn));
             c.session_id = id;
-            if self.read_only {
+            if local {
                 // A read-only server's sessions are local: no txn.
-                let response = self.connect_response(id, timeout_ms, req.read_only);
+                self.sessions.mark_local(id);
+                let mut response = self.connect_response(id, timeout_ms, req.read_only);
+                response.read_only = Some(true);
                 if let Some(c) = self.conns.get(&conn) {
                     c.send(Outbound::Handshake(response));
                 }

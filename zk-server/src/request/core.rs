@@ -132,6 +132,8 @@ pub struct Core {
     last_reap: Instant,
     /// Set once the log failed: writes are refused, reads go on.
     pub(crate) write_failure: Option<String>,
+    /// Asks a standalone server's log stage to heal after a failure.
+    pub(super) healer: Option<super::health::Healer>,
     /// A read-only server (`readonlymode.enabled`, no quorum): reads only,
     /// for clients that allow it.
     pub(crate) read_only: bool,
@@ -178,6 +180,7 @@ impl Core {
             last_reap: Instant::now(),
             snapshotter,
             write_failure: None,
+            healer: None,
             read_only: false,
             last_purge: Instant::now(),
         }
@@ -188,6 +191,13 @@ impl Core {
     pub fn set_read_only(&mut self) {
         self.read_only = true;
         self.write_failure = Some("read-only: no quorum".into());
+    }
+
+    /// After a log failure, asks the log stage (`run_healing_log_stage`)
+    /// through `ask` to heal, with backoff, and takes writes again once it
+    /// has.
+    pub fn heal_log_with(&mut self, ask: mpsc::Sender<()>) {
+        self.healer = Some(super::health::Healer::new(ask));
     }
 
     /// A new leader's first zxid: its epoch with counter 1.
@@ -214,6 +224,8 @@ impl Core {
                     Some(LogEvent::Committed(batch)) => self.on_committed(batch).await,
                     Some(LogEvent::Failed(reason)) => self.on_log_failed(reason).await,
                     Some(LogEvent::Synced) => self.on_synced().await,
+                    Some(LogEvent::Healed) => self.on_healed(),
+                    Some(LogEvent::StillFailed(reason)) => self.on_still_failed(reason),
                     None => {
                         tracing::error!("log stage stopped; the server stops");
                         break;
@@ -503,75 +515,20 @@ impl Core {
         );
     }
 
-    /// The log failed: the writes in the pipeline were never made durable,
-    /// so they fail (SystemError) and are forgotten; later writes are
-    /// refused; reads go on.
-    async fn on_log_failed(&mut self, reason: String) {
-        tracing::error!(
-            reason,
-            "storage failed: refusing writes from now on, serving reads"
-        );
-        self.write_failure = Some(reason);
-        self.overlay = Overlay::default();
-        let zxid = self.tree.last_zxid();
-        let mut touched = Vec::new();
-        for (_, conn, out) in std::mem::take(&mut self.deferred) {
-            if let Some(c) = self.conns.get_mut(&conn) {
-                c.inflight_writes -= 1;
-                c.send(out);
-                touched.push(conn);
-            }
-        }
-        let origins = std::mem::take(&mut self.inflight)
-            .into_iter()
-            .map(|i| i.origin)
-            .chain(
-                std::mem::take(&mut self.pending)
-                    .into_iter()
-                    .map(|p| p.origin),
-            );
-        for origin in origins {
-            match origin {
-                Origin::Client { conn, xid, .. } | Origin::Sync { conn, xid, .. } => {
-                    if let Some(c) = self.conns.get_mut(&conn) {
-                        c.inflight_writes -= 1;
-                        let header = ReplyHeader {
-                            xid,
-                            zxid,
-                            err: zk_proto::ErrorCode::SystemError.code(),
-                        };
-                        c.send(Outbound::Reply(header, Response::Empty));
-                        touched.push(conn);
-                    }
-                }
-                // A session that was never created: the client tries
-                // another server.
-                Origin::Connect { conn, .. } => {
-                    if let Some(c) = self.conns.get(&conn) {
-                        c.send(Outbound::Close);
-                    }
-                }
-                Origin::Internal => {}
-            }
-        }
-        for session in self.sessions.iter_mut() {
-            session.closing = false;
-        }
-        for conn in touched {
-            self.drain(conn).await;
-        }
-    }
-
     async fn on_tick(&mut self) {
         let now = Instant::now();
+        self.maybe_heal(now);
         if self.is_learner() {
             // The leader expires sessions and reaps nodes; a learner reports.
             self.report_touched();
             self.autopurge(now);
             return;
         }
-        if self.write_failure.is_none() {
-            for session in self.sessions.expired(now) {
+        for session in self.sessions.expired(now) {
+            if self.sessions.get(session).is_some_and(|s| s.local) {
+                // No txn made it, none ends it.
+                self.sessions.remove(session);
+            } else if self.write_failure.is_none() {
                 self.expire(session).await;
             }
         }

@@ -17,6 +17,7 @@ mod apply;
 mod conn;
 mod connect;
 mod core;
+mod health;
 pub mod ops;
 mod overlay;
 pub mod prep;

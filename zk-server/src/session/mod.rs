@@ -23,6 +23,9 @@ pub struct Session {
     pub conn: Option<WatcherId>,
     /// A close (asked or by expiry) is on its way through the pipeline.
     pub closing: bool,
+    /// Made by a read-only server, with no createSession txn: it ends
+    /// when the server is read-write again.
+    pub local: bool,
 }
 
 #[derive(Debug)]
@@ -71,8 +74,31 @@ impl SessionTable {
                 expires_at,
                 conn,
                 closing: false,
+                local: false,
             },
         );
+    }
+
+    /// Marks a session local (see [`Session::local`]).
+    pub fn mark_local(&mut self, id: i64) {
+        if let Some(s) = self.sessions.get_mut(&id) {
+            s.local = true;
+        }
+    }
+
+    /// Removes the local sessions; returns the connection each was on.
+    pub fn remove_local(&mut self) -> Vec<Option<WatcherId>> {
+        let local: Vec<i64> = self
+            .sessions
+            .values()
+            .filter(|s| s.local)
+            .map(|s| s.id)
+            .collect();
+        local
+            .into_iter()
+            .filter_map(|id| self.sessions.remove(&id))
+            .map(|s| s.conn)
+            .collect()
     }
 
     pub fn get(&self, id: i64) -> Option<&Session> {

@@ -37,10 +37,16 @@ pub async fn start(extra: &str) -> Server {
     .await
 }
 
-/// Starts a server from exactly this zoo.cfg text (plus port and address).
+/// Starts a server from exactly this zoo.cfg text (plus port and address;
+/// in memory unless it names a dataDir).
 pub async fn start_raw(cfg: &str) -> Server {
+    let storage = if cfg.contains("dataDir=") {
+        ""
+    } else {
+        "inMemory=true\n"
+    };
     let config = Config::parse(&format!(
-        "{cfg}\nclientPort=0\nclientPortAddress=127.0.0.1\n"
+        "{cfg}\nclientPort=0\nclientPortAddress=127.0.0.1\n{storage}"
     ))
     .expect("config parses");
     Server::start(config).await.expect("server starts")

@@ -163,7 +163,10 @@ impl Broadcast {
                         self.try_commit(&w.commits);
                     }
                     Some(LogEvent::Failed(e)) => return Err(format!("the leader's log failed: {e}")),
-                    Some(LogEvent::Synced) | None => return Err("the leader's log stopped".into()),
+                    // The leader's log stage does not heal (the role ends).
+                    Some(LogEvent::Synced | LogEvent::Healed | LogEvent::StillFailed(_)) | None => {
+                        return Err("the leader's log stopped".into())
+                    }
                 },
                 event = w.events.recv() => match event {
                     Some(e) => self.on_event(e, &w.commits),
