@@ -130,8 +130,14 @@ impl Member {
         };
         match control::wait_serving(&mut child, &self.pid_file(), START_TIMEOUT) {
             Outcome::Serving => {
+                let mode = self.wait_for_quorum(&mut child);
+                let state = if control::serves(&mode) {
+                    mode
+                } else {
+                    format!("not serving yet ({mode}: no quorum reachable)")
+                };
                 println!(
-                    "member {} (pid {}): clients on 127.0.0.1:{}, log {}",
+                    "member {} (pid {}): {state}, clients on 127.0.0.1:{}, log {}",
                     self.sid,
                     child.id(),
                     self.client_port,
@@ -156,6 +162,29 @@ impl Member {
                 self.child = Some(child);
             }
         }
+    }
+
+    /// The member's mode once it serves (it has a leader), or what it
+    /// says after a while without one.
+    fn wait_for_quorum(&self, child: &mut Child) -> String {
+        let deadline = std::time::Instant::now() + START_TIMEOUT;
+        loop {
+            let mode = control::mode(&self.addr()).unwrap_or_else(|| "no answer".into());
+            let exited = matches!(child.try_wait(), Ok(Some(_)));
+            if control::serves(&mode) || exited || std::time::Instant::now() >= deadline {
+                return mode;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    fn addr(&self) -> std::net::SocketAddr {
+        ([127, 0, 0, 1], self.client_port).into()
+    }
+
+    /// Whether the member runs and serves clients now.
+    fn serving(&self) -> bool {
+        self.child.is_some() && control::mode(&self.addr()).is_some_and(|m| control::serves(&m))
     }
 
     /// Signals the member and waits for it to exit.
@@ -243,7 +272,7 @@ pub fn run(args: &ClusterArgs) -> Result<ExitCode> {
 fn print_connect_string(members: &[Member]) {
     let serving: Vec<String> = members
         .iter()
-        .filter(|m| m.child.is_some() && control::live_pid(&m.pid_file()).is_some())
+        .filter(|m| m.serving())
         .map(|m| format!("127.0.0.1:{}", m.client_port))
         .collect();
     if serving.is_empty() {
@@ -264,7 +293,10 @@ fn command(members: &mut [Member], line: &str) {
     if verb == "status" {
         for m in members.iter() {
             let state = match &m.child {
-                Some(c) => format!("running (pid {})", c.id()),
+                Some(c) => {
+                    let mode = control::mode(&m.addr()).unwrap_or_else(|| "no answer".into());
+                    format!("running (pid {}), {mode}", c.id())
+                }
                 None => "not running".to_owned(),
             };
             println!(

@@ -63,6 +63,20 @@ fn srvr(addr: &SocketAddr) -> Option<String> {
     Some(out)
 }
 
+/// The `Mode:` a server's `srvr` reports (`leader`, `looking`, ...), if
+/// it answers.
+pub fn mode(addr: &SocketAddr) -> Option<String> {
+    srvr(addr)?
+        .lines()
+        .find_map(|l| l.strip_prefix("Mode: "))
+        .map(str::to_owned)
+}
+
+/// Whether a mode serves clients (a looking member closes them).
+pub fn serves(mode: &str) -> bool {
+    matches!(mode, "standalone" | "leader" | "follower" | "observer")
+}
+
 /// The last `n` lines of a file (the server's output), for reports.
 pub fn tail(path: &Path, n: usize) -> String {
     let text = std::fs::read_to_string(path).unwrap_or_default();

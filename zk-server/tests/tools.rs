@@ -27,6 +27,15 @@ fn run(args: &[&str]) -> (bool, String) {
     )
 }
 
+/// `2026-12-03T13:45:30.123Z`
+fn is_iso_time(text: &str) -> bool {
+    let shape: String = text
+        .chars()
+        .map(|c| if c.is_ascii_digit() { '9' } else { c })
+        .collect();
+    shape == "9999-99-99T99:99:99.999Z"
+}
+
 fn files(dir: &Path, prefix: &str) -> Vec<PathBuf> {
     let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
         .expect("dir")
@@ -91,8 +100,19 @@ async fn dump_verify_and_purge() {
     let (ok, out) = run(&["dump-log", logs[0].to_str().expect("utf-8")]);
     assert!(ok, "{out}");
     assert!(
-        out.contains("createSession") && out.contains("create /tool0 data=\"value 0\""),
+        out.contains("createSession")
+            && out.contains("create /tool0 data=\"value 0\" acl=world:anyone:cdrwa"),
         "{out}"
+    );
+    // As LogFormatter: time, session, cxid, zxid, then the txn; ISO times.
+    let first = out.lines().next().unwrap_or_default();
+    assert!(
+        is_iso_time(first.split(' ').next().unwrap_or_default()),
+        "{first}"
+    );
+    assert!(
+        first.contains(" session 0x") && first.contains(" zxid 0x1 "),
+        "{first}"
     );
 
     let newest = snaps.iter().max_by_key(|p| {
@@ -103,6 +123,12 @@ async fn dump_verify_and_purge() {
     let (ok, out) = run(&["dump-snapshot", newest]);
     assert!(ok, "{out}");
     assert!(out.contains("/tool1\n  cZxid = 0x"), "{out}");
+    assert!(out.contains("  acl = world:anyone:cdrwa\n"), "{out}");
+    let ctime = out
+        .lines()
+        .find_map(|l| l.strip_prefix("  ctime = "))
+        .unwrap_or_default();
+    assert!(is_iso_time(ctime), "{out}");
     let (ok, json) = run(&["dump-snapshot", newest, "--json"]);
     assert!(ok, "{json}");
     let doc: serde_json::Value = serde_json::from_str(&json).expect("valid JSON");
