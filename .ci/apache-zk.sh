@@ -2,7 +2,9 @@
 # Starts or stops a standalone Apache ZooKeeper (Debian's `zookeeper`
 # package) for the interop runs of the client tests.
 #
-#   apache-zk.sh start DIR PORT   wipe DIR, write a zoo.cfg, start, wait until it serves
+#   apache-zk.sh start DIR PORT [KEY=VALUE...]
+#                                 wipe DIR, write a zoo.cfg (plus these lines),
+#                                 start, wait until it serves
 #   apache-zk.sh stop DIR         stop the one started in DIR
 set -euo pipefail
 
@@ -23,6 +25,7 @@ admin.enableServer=false
 4lw.commands.whitelist=*
 extendedTypesEnabled=true
 CFG
+  for line in "${@:4}"; do echo "$line" >> "$dir/zoo.cfg"; done
   printf 'log4j.rootLogger=WARN, F\nlog4j.appender.F=org.apache.log4j.FileAppender\nlog4j.appender.F.File=%s/zookeeper.log\nlog4j.appender.F.layout=org.apache.log4j.PatternLayout\nlog4j.appender.F.layout.ConversionPattern=%%d %%-5p %%m%%n\n' "$dir" > "$dir/log4j.properties"
   # The container manager's interval is a JVM property, not a zoo.cfg key.
   setsid java -Xmx512m -Dzookeeper.admin.enableServer=false -Dznode.container.checkIntervalMs=200 \

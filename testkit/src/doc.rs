@@ -15,8 +15,12 @@ use std::future::Future;
 /// What an example returns: `?` works on any error.
 pub type DocResult = Result<(), Box<dyn std::error::Error + Send + Sync>>;
 
+/// How long an example may take: one that waits forever fails instead.
+const EXAMPLE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
 /// Starts a server, runs `example` with its connect string, stops the
-/// server; panics (failing the doc test) if the example returns an error.
+/// server; panics (failing the doc test) if the example returns an error
+/// or takes longer than a minute.
 pub fn run<F, Fut>(example: F)
 where
     F: FnOnce(String) -> Fut,
@@ -29,10 +33,13 @@ where
         .expect("a tokio runtime");
     runtime.block_on(async {
         let server = crate::server::start_in_memory("").await;
-        let result = example(server.local_addr().to_string()).await;
+        let result =
+            tokio::time::timeout(EXAMPLE_TIMEOUT, example(server.local_addr().to_string())).await;
         server.shutdown().await;
-        if let Err(e) = result {
-            panic!("the example failed: {e}");
+        match result {
+            Ok(Ok(())) => {}
+            Ok(Err(e)) => panic!("the example failed: {e}"),
+            Err(_) => panic!("the example did not finish in {EXAMPLE_TIMEOUT:?}"),
         }
     });
 }

@@ -390,6 +390,14 @@ mod tests {
     }
 
     #[test]
+    fn the_sample_config_is_valid() {
+        let c = Config::parse(include_str!("../../conf/zoo_sample.cfg")).expect("parses");
+        assert_eq!(c.data_dir, PathBuf::from("/var/lib/zookeeper"));
+        assert_eq!((c.client_port, c.tick_ms), (2181, 2000));
+        assert!(c.servers.is_empty());
+    }
+
+    #[test]
     fn data_dir_is_required_unless_in_memory() {
         let err = Config::parse("clientPort=2181\n").expect_err("no dataDir");
         assert!(err.to_string().starts_with("dataDir is not set"), "{err}");
