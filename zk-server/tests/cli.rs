@@ -114,9 +114,17 @@ fn unknown_key_is_a_warning_and_the_server_still_runs() {
         ),
     )
     .expect("write config");
-    let child = Command::new(env!("CARGO_BIN_EXE_zk-server"))
-        .args(["start-foreground", cfg.to_str().expect("utf-8")])
-        .env("RUST_LOG", "warn")
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_zk-server"));
+    cmd.args(["start-foreground", cfg.to_str().expect("utf-8")])
+        .env("RUST_LOG", "warn");
+    let log = log_until_serving(cmd, port);
+    assert!(log.contains("noSuchKey"), "{log}");
+}
+
+/// Runs the server until it serves on `port`, stops it (SIGTERM) and
+/// returns what it logged.
+fn log_until_serving(mut cmd: Command, port: u16) -> String {
+    let child = cmd
         .stderr(std::process::Stdio::piped())
         .spawn()
         .expect("spawn");
@@ -127,8 +135,7 @@ fn unknown_key_is_a_warning_and_the_server_still_runs() {
     }
     let _ = Command::new("kill").arg(child.id().to_string()).status();
     let out = child.wait_with_output().expect("wait");
-    let log = String::from_utf8_lossy(&out.stderr);
-    assert!(log.contains("noSuchKey"), "{log}");
+    String::from_utf8_lossy(&out.stderr).into_owned()
 }
 
 fn tempdir(name: &str) -> std::path::PathBuf {
@@ -251,20 +258,9 @@ fn bare_zk_server_uses_the_zoo_cfg_in_its_directory() {
     let dir = tempdir("bare");
     let port = free_port();
     standalone_cfg(&dir, port);
-    let child = Command::new(env!("CARGO_BIN_EXE_zk-server"))
-        .current_dir(&dir)
-        .env("RUST_LOG", "info")
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .expect("spawn");
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
-    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(std::time::Instant::now() < deadline, "server did not start");
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
-    let _ = Command::new("kill").arg(child.id().to_string()).status();
-    let out = child.wait_with_output().expect("wait");
-    let log = String::from_utf8_lossy(&out.stderr);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_zk-server"));
+    cmd.current_dir(&dir).env("RUST_LOG", "info");
+    let log = log_until_serving(cmd, port);
     let start = log
         .lines()
         .find(|l| l.contains("zk-server starting"))

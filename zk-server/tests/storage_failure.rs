@@ -149,6 +149,11 @@ async fn failed_disk_serves_reads_then_takes_writes_again_when_it_works() {
     let mut refused = Conn::open(addr).await;
     refused.send_connect(&connect_request(30_000)).await;
     refused.expect_closed().await;
+    // A local session ends without a txn.
+    Client::connect_with(addr, read_only_request())
+        .await
+        .close()
+        .await;
 
     // The disk works again: the server notices by itself.
     storage.broken.store(false, Ordering::SeqCst);

@@ -343,7 +343,8 @@ impl Core {
             Some(c) => (c.session_id, c.auth.clone()),
             None => return Ok(()),
         };
-        if self.read_only && matches!(req, Request::CloseSession) {
+        let local = self.sessions.get(session_id).is_some_and(|s| s.local);
+        if (self.read_only || local) && matches!(req, Request::CloseSession) {
             // A read-only session is local: it ends here, with no txn.
             self.sessions.remove(session_id);
             let header = ReplyHeader {
