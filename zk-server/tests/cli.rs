@@ -33,16 +33,7 @@ fn text(out: &Output) -> String {
 #[test]
 fn start_status_stop_like_zkserver_sh() {
     let dir = tempdir("start-stop");
-    let port = free_port();
-    let cfg = dir.join("zoo.cfg");
-    std::fs::write(
-        &cfg,
-        format!(
-            "tickTime=200\nclientPort={port}\nclientPortAddress=127.0.0.1\ndataDir={}\n",
-            dir.join("data").display()
-        ),
-    )
-    .expect("write config");
+    let cfg = standalone_cfg(&dir, free_port());
     let cfg = cfg.to_str().expect("utf-8 path");
 
     let started = zk_server(&["start", cfg], &dir);
