@@ -39,6 +39,11 @@ enum Command {
         #[arg(long, value_name = "PATH")]
         pid_file: Option<PathBuf>,
     },
+    /// What the container image runs: as the official `zookeeper` image's
+    /// entrypoint, builds $ZOO_CONF_DIR/zoo.cfg (default /conf) from the
+    /// ZOO_* variables unless one is mounted, writes $ZOO_DATA_DIR/myid
+    /// from ZOO_MY_ID unless it exists, then runs in the foreground.
+    Container,
     /// Start in the background and wait until it serves (pid in
     /// dataDir/zookeeper_server.pid, output in dataDir/zk-server.out).
     Start {
@@ -124,6 +129,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
         None => foreground(config_path(None).as_deref(), None),
         Some(Command::StartForeground { config, pid_file }) => {
             foreground(config_path(config).as_deref(), pid_file)
+        }
+        Some(Command::Container) => {
+            let cfg = zk_server::config::container::prepare(
+                &zk_server::config::container::process_env(),
+            )?;
+            foreground(Some(&cfg), None)
         }
         Some(Command::Start { config }) => control::start(config_path(config).as_deref()),
         Some(Command::Stop { config }) => control::stop(&load_opt(config.as_deref())?),

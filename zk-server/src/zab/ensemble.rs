@@ -15,6 +15,8 @@ pub struct Peer {
     pub election_port: u16,
     pub observer: bool,
     pub client_port: Option<u16>,
+    /// The address of `;addr:clientPort`, when it is an IP address.
+    pub client_address: Option<std::net::IpAddr>,
 }
 
 impl Peer {
@@ -85,6 +87,9 @@ pub fn parse_peer(sid: u64, value: &str) -> Result<Peer, ConfigError> {
         None => None,
         Some(c) => Some(port(&key, value, c.rsplit(':').next().unwrap_or(c))?),
     };
+    let client_address = client
+        .and_then(|c| c.rsplit_once(':'))
+        .and_then(|(addr, _)| addr.trim().parse().ok());
     Ok(Peer {
         sid,
         host: host.trim().to_owned(),
@@ -92,6 +97,7 @@ pub fn parse_peer(sid: u64, value: &str) -> Result<Peer, ConfigError> {
         election_port: port(&key, value, election)?,
         observer,
         client_port,
+        client_address,
     })
 }
 

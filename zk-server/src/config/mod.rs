@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 
 use zk_proto::frame::DEFAULT_MAX_FRAME;
 
+pub mod container;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     /// Not `source`: the message carries the cause, and a chain printer
@@ -19,6 +21,20 @@ pub enum ConfigError {
     },
     #[error("line {line}: expected key=value, got {text:?}")]
     Syntax { line: usize, text: String },
+    /// A file the server writes for its config (a container's zoo.cfg or
+    /// myid) could not be written.
+    #[error("cannot write {path}: {error}")]
+    Write {
+        path: PathBuf,
+        error: std::io::Error,
+    },
+    /// A `ZOO_*` variable of the container conventions is off.
+    #[error("{var}={value:?}: {reason}")]
+    Env {
+        var: String,
+        value: String,
+        reason: String,
+    },
     /// A key the server cannot run without.
     #[error("{key} is not set: {hint}")]
     Missing {
@@ -102,6 +118,12 @@ pub struct Config {
     /// `readonlymode.enabled`: cut off from the quorum, serve reads to
     /// clients that allow read-only sessions.
     pub read_only_mode: bool,
+    /// `standaloneEnabled` (default true): a config with a single
+    /// `server.N` line runs standalone, as ZooKeeper 3.5+ does.
+    pub standalone_enabled: bool,
+    /// Whether `clientPort` was set; if not, the client port comes from
+    /// this server's `server.N=...;clientPort` line when it has one.
+    pub client_port_set: bool,
     /// Where the config came from, for `conf` and `status`.
     pub source: Option<PathBuf>,
 }
@@ -138,6 +160,8 @@ impl Default for Config {
             quorum_listen_all: false,
             election_bind_retry: 3,
             read_only_mode: false,
+            standalone_enabled: true,
+            client_port_set: false,
             source: None,
         }
     }
@@ -150,7 +174,6 @@ const ACCEPTED: &[&str] = &[
     "admin.serverPort",
     "admin.serverAddress",
     "globalOutstandingLimit",
-    "standaloneEnabled",
     "reconfigEnabled",
     "electionAlg",
     "peerType",
@@ -195,9 +218,44 @@ impl Config {
         let mut config = Config::parse(&text)?;
         config.source = Some(path.to_owned());
         if !config.servers.is_empty() {
-            config.myid = Some(read_myid(&config.data_dir)?);
+            let myid = match read_myid(&config.data_dir) {
+                // One server line and no myid: that line is this server.
+                Err(_) if config.servers.len() == 1 && config.standalone_enabled => {
+                    config.servers.keys().next().copied().unwrap_or(1)
+                }
+                found => found?,
+            };
+            config.myid = Some(myid);
         }
+        config.resolve_membership()?;
         Ok(config)
+    }
+
+    /// What the `server.N` lines mean for this server (its id known): the
+    /// client port of its own line when `clientPort` is not set, and
+    /// standalone when it is the only server and `standaloneEnabled`.
+    pub fn resolve_membership(&mut self) -> Result<(), ConfigError> {
+        let Some(myid) = self.myid else {
+            return Ok(());
+        };
+        let Some(line) = self.servers.get(&myid) else {
+            return Ok(());
+        };
+        let own = crate::zab::ensemble::parse_peer(myid, line)?;
+        if !self.client_port_set
+            && let Some(port) = own.client_port
+        {
+            self.client_port = port;
+            self.client_port_address = own.client_address;
+        }
+        if self.standalone_enabled && self.servers.len() == 1 && !own.observer {
+            tracing::info!(
+                server = format_args!("server.{myid}={line}"),
+                "one server and standaloneEnabled: running standalone"
+            );
+            self.servers.clear();
+        }
+        Ok(())
     }
 
     /// Parses the text of a zoo.cfg.
@@ -231,7 +289,10 @@ impl Config {
                 "autopurge.purgeInterval" => c.purge_interval_hours = num(key, value)?,
                 "preAllocSize" => c.prealloc_bytes = num::<u64>(key, value)?.saturating_mul(1024),
                 "dataLogDir" => data_log_dir = Some(PathBuf::from(value)),
-                "clientPort" => c.client_port = num(key, value)?,
+                "clientPort" => {
+                    c.client_port = num(key, value)?;
+                    c.client_port_set = true;
+                }
                 "clientPortAddress" => c.client_port_address = Some(num(key, value)?),
                 "maxClientCnxns" => c.max_client_cnxns = num(key, value)?,
                 "minSessionTimeout" => min_timeout = Some(num::<i64>(key, value)?),
@@ -254,6 +315,7 @@ impl Config {
                 "extendedTypesEnabled" => c.extended_types = boolean(key, value)?,
                 "inMemory" => c.in_memory = boolean(key, value)?,
                 "readonlymode.enabled" => c.read_only_mode = boolean(key, value)?,
+                "standaloneEnabled" => c.standalone_enabled = boolean(key, value)?,
                 "quorumListenOnAllIPs" => c.quorum_listen_all = boolean(key, value)?,
                 "electionPortBindRetry" | "zookeeper.electionPortBindRetry" => {
                     c.election_bind_retry = num(key, value)?
@@ -391,7 +453,7 @@ mod tests {
 
     #[test]
     fn the_sample_config_is_valid() {
-        let c = Config::parse(include_str!("../../conf/zoo_sample.cfg")).expect("parses");
+        let c = Config::parse(include_str!("../../../conf/zoo_sample.cfg")).expect("parses");
         assert_eq!(c.data_dir, PathBuf::from("/var/lib/zookeeper"));
         assert_eq!((c.client_port, c.tick_ms), (2181, 2000));
         assert!(c.servers.is_empty());
