@@ -12,13 +12,11 @@ where
     F: FnOnce(String) -> Fut,
     Fut: Future<Output = anyhow::Result<()>>,
 {
-    let server = zk_testkit::server::start_in_memory("").await;
-    let ran = tokio::time::timeout(
-        Duration::from_secs(60),
-        snippet(server.local_addr().to_string()),
-    )
-    .await;
-    server.shutdown().await;
+    let mut server = zk_testing::TestingServer::start()
+        .await
+        .expect("the test server starts");
+    let ran = tokio::time::timeout(Duration::from_secs(60), snippet(server.connect_string())).await;
+    server.stop().await;
     match ran {
         Ok(Ok(())) => {}
         Ok(Err(e)) => panic!("the README snippet at line {line} failed: {e:#}"),

@@ -5,8 +5,10 @@ use std::time::Duration;
 
 use tokio::process::Command;
 
-async fn server() -> zk_server::Server {
-    zk_testkit::server::start_in_memory("").await
+async fn server() -> zk_testing::TestingServer {
+    zk_testing::TestingServer::start()
+        .await
+        .expect("the test server starts")
 }
 
 /// Runs an example binary against `addr`; returns its output.
@@ -28,17 +30,17 @@ async fn run(exe: &str, addr: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn lock_example_runs() {
-    let server = server().await;
-    let addr = server.local_addr().to_string();
+    let mut server = server().await;
+    let addr = server.connect_string();
     let out = run(env!("CARGO_BIN_EXE_lock"), &addr).await;
     assert!(out.contains("final counter: 9 (expected 9)"), "{out}");
-    server.shutdown().await;
+    server.stop().await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn other_examples_run() {
-    let server = server().await;
-    let addr = server.local_addr().to_string();
+    let mut server = server().await;
+    let addr = server.connect_string();
     let out = run(env!("CARGO_BIN_EXE_leader_election"), &addr).await;
     assert_eq!(out.matches("I am the leader").count(), 3, "{out}");
     let out = run(env!("CARGO_BIN_EXE_config_watch"), &addr).await;
@@ -55,5 +57,5 @@ async fn other_examples_run() {
     assert_eq!(out.matches("everyone has left").count(), 3, "{out}");
     let out = run(env!("CARGO_BIN_EXE_queue"), &addr).await;
     assert!(out.contains("10 jobs taken, 10 distinct"), "{out}");
-    server.shutdown().await;
+    server.stop().await;
 }

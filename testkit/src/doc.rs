@@ -32,10 +32,11 @@ where
         .build()
         .expect("a tokio runtime");
     runtime.block_on(async {
-        let server = crate::server::start_in_memory("").await;
-        let result =
-            tokio::time::timeout(EXAMPLE_TIMEOUT, example(server.local_addr().to_string())).await;
-        server.shutdown().await;
+        let mut server = zk_testing::TestingServer::start()
+            .await
+            .expect("the test server starts");
+        let result = tokio::time::timeout(EXAMPLE_TIMEOUT, example(server.connect_string())).await;
+        server.stop().await;
         match result {
             Ok(Ok(())) => {}
             Ok(Err(e)) => panic!("the example failed: {e}"),

@@ -1,14 +1,13 @@
 //! Test support shared by the workspace's suites: a TCP proxy between a
 //! client and a server that can be cut (connection loss without a server
 //! restart), restored, or frozen (requests sent, never answered); a
-//! history checker for the simulation tests ([`linearize`]); an in-process
-//! server for tests and documentation examples ([`server`], [`doc`]); and
-//! the outside programs some tests need ([`tools`]), with a way for a test
+//! history checker for the simulation tests ([`linearize`]); documentation
+//! examples against a real server ([`doc`], on `zk_testing::TestingServer`);
+//! and the outside programs some tests need ([`tools`]), with a way for a test
 //! to say it was skipped and why ([`mod@skip`]).
 
 pub mod doc;
 pub mod linearize;
-pub mod server;
 pub mod skip;
 pub mod tools;
 

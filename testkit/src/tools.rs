@@ -84,6 +84,16 @@ pub fn zkcli() -> Result<PathBuf, String> {
     Ok(path)
 }
 
+/// A Docker engine this process can use, with `image` present locally
+/// (there is no registry to pull from here).
+pub fn docker_image(image: &str) -> Result<(), String> {
+    run(Command::new("docker").args(["version", "--format", "{{.Server.Version}}"]))
+        .map_err(|e| format!("needs a Docker engine: {e}"))?;
+    run(Command::new("docker").args(["image", "inspect", "--format", "{{.Id}}", image]))
+        .map(drop)
+        .map_err(|_| format!("needs the image {image} (deploy/build-image.sh builds zk-rs:latest)"))
+}
+
 /// Whether this process runs as root (mounting a tmpfs needs it).
 pub fn root() -> Result<(), String> {
     let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();

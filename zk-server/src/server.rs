@@ -186,6 +186,12 @@ impl Server {
         self.addr
     }
 
+    /// Asks every task to stop and returns at once (for a `Drop` that
+    /// cannot wait); [`Server::shutdown`] also waits for them.
+    pub fn cancel(&self) {
+        self.shutdown.cancel();
+    }
+
     /// Stops accepting, closes every connection and waits for all tasks.
     pub async fn shutdown(self) {
         self.shutdown.cancel();

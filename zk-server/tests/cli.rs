@@ -157,8 +157,10 @@ fn standalone_cfg(dir: &Path, port: u16) -> std::path::PathBuf {
 fn start_fails_on_a_taken_port_and_status_ignores_the_other_server() {
     let dir = tempdir("taken-port");
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let other = runtime.block_on(zk_testkit::server::start_in_memory(""));
-    let port = other.local_addr().port();
+    let mut other = runtime
+        .block_on(zk_testing::TestingServer::start())
+        .expect("the other server starts");
+    let port = other.port();
     let cfg = standalone_cfg(&dir, port);
     let cfg = cfg.to_str().expect("utf-8");
 
@@ -179,7 +181,7 @@ fn start_fails_on_a_taken_port_and_status_ignores_the_other_server() {
         "{}",
         text(&status)
     );
-    runtime.block_on(other.shutdown());
+    runtime.block_on(other.stop());
 }
 
 /// A dataDir or dataLogDir the server cannot write stops it at once,
@@ -272,8 +274,10 @@ fn bare_zk_server_uses_the_zoo_cfg_in_its_directory() {
 #[test]
 fn srvr_has_the_build_time() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let server = runtime.block_on(zk_testkit::server::start_in_memory(""));
-    let mut s = std::net::TcpStream::connect(server.local_addr()).expect("connect");
+    let mut server = runtime
+        .block_on(zk_testing::TestingServer::start())
+        .expect("the server starts");
+    let mut s = std::net::TcpStream::connect(("127.0.0.1", server.port())).expect("connect");
     std::io::Write::write_all(&mut s, b"srvr").expect("send");
     let mut out = String::new();
     std::io::Read::read_to_string(&mut s, &mut out).expect("read");
@@ -289,5 +293,5 @@ fn srvr_has_the_build_time() {
         .collect();
     assert_eq!(shape, "9999-99-99 99:99 UTC", "{first}");
     assert!(!built.starts_with("1970"), "{first}");
-    runtime.block_on(server.shutdown());
+    runtime.block_on(server.stop());
 }

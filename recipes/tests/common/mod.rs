@@ -31,7 +31,7 @@ pub const SESSION_TIMEOUT: Duration = Duration::from_secs(6);
 pub struct TestEnv {
     pub servers: String,
     pub root: String,
-    server: Option<zk_server::Server>,
+    server: Option<zk_testing::TestingServer>,
 }
 
 impl TestEnv {
@@ -44,9 +44,11 @@ impl TestEnv {
                 server: None,
             },
             Err(_) => {
-                let server = zk_testkit::server::start_in_memory("").await;
+                let server = zk_testing::TestingServer::start()
+                    .await
+                    .expect("the test server starts");
                 TestEnv {
-                    servers: server.local_addr().to_string(),
+                    servers: server.connect_string(),
                     root,
                     server: Some(server),
                 }
@@ -171,8 +173,8 @@ impl TestEnv {
             delete_tree(&plain, &self.root).await;
             plain.close().await;
         }
-        if let Some(server) = self.server {
-            server.shutdown().await;
+        if let Some(mut server) = self.server {
+            server.stop().await;
         }
     }
 }

@@ -37,7 +37,7 @@ pub const SESSION_TIMEOUT: Duration = Duration::from_secs(6);
 pub struct TestEnv {
     pub servers: String,
     pub root: String,
-    server: Option<zk_server::Server>,
+    server: Option<zk_testing::TestingServer>,
 }
 
 impl TestEnv {
@@ -50,9 +50,11 @@ impl TestEnv {
                 server: None,
             };
         }
-        let server = zk_testkit::server::start_in_memory("").await;
+        let server = zk_testing::TestingServer::start()
+            .await
+            .expect("the test server starts");
         TestEnv {
-            servers: server.local_addr().to_string(),
+            servers: server.connect_string(),
             root,
             server: Some(server),
         }
@@ -190,8 +192,8 @@ impl TestEnv {
     }
 
     pub async fn stop(self) {
-        if let Some(server) = self.server {
-            server.shutdown().await;
+        if let Some(mut server) = self.server {
+            server.stop().await;
         }
     }
 }
