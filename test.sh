@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite, in three phases:
 #   workspace  every test of every crate, the ignored ones too (kazoo, zkCli,
-#              Curator, the disk-full test, the slow checker test);
+#              Curator, the disk-full test, the slow checker test, and the
+#              container tests, for which it first builds the image
+#              zk-rs:latest when a Docker engine is there);
 #   apache     the client, recipe and shell suites (and the Curator interop)
 #              against Apache ZooKeeper 3.8 from Debian's `zookeeper` package;
 #   ensemble   the client, recipe and shell suites against our own 3-member
@@ -41,35 +43,97 @@ free_port() { # a TCP port nobody listened on a moment ago
   done
 }
 
-# run_phase NAME ENV... -- CARGO-ARGS...: runs cargo test, counts results.
-run_phase() {
-  local name=$1; shift
-  local envs=()
-  while [ "$1" != "--" ]; do envs+=("$1"); shift; done
-  shift
+# count_phase NAME CODE: counts the results in the phase's log.
+count_phase() {
+  local name=$1 code=$2
   local log=$logs/$name.log skips=$logs/$name.skips
-  : > "$skips"
-  local start=$SECONDS
-  echo "== $name: cargo test $*"
-  env "${envs[@]}" ZK_TEST_SKIP_LOG="$skips" cargo test "$@" 2>&1 | tee "$log" \
-    | grep --line-buffered -E '^(test result:|error: |test .* FAILED|     Running|   Doc-tests)' || true
-  local code=${PIPESTATUS[0]}
-  local passed fails
+  local passed fails nskip
   passed=$(grep -E '^test result:' "$log" | awk '{s += $4} END {print s + 0}')
   fails=$(grep -E '^test result:' "$log" | awk '{s += $6} END {print s + 0}')
-  local nskip; nskip=$(wc -l < "$skips")
+  nskip=$(wc -l < "$skips")
   while IFS=$'\t' read -r test reason; do
     skipped+=("$name: $test: $reason")
   done < "$skips"
   local state=ok
   if [ "$code" != 0 ] || [ "$fails" != 0 ]; then
     state=FAILED; failed=1
-    # A build error or a crashed binary shows as a non-zero exit only.
-    [ "$fails" != 0 ] || fails="(cargo exit $code)"
+    # A build error or a crashed binary shows as a non-zero exit only: the
+    # summary shows its first lines, and the disk (a full one fails links).
+    if [ "$fails" = 0 ]; then
+      fails="(exit $code)"
+      grep -m 8 -A 6 -E '^error' "$log" | sed "s/^/    $name: /" >> "$logs/failures" || true
+      df -h "$root/target" "${TMPDIR:-/tmp}" | sed "s/^/    $name: /" >> "$logs/failures"
+    fi
   fi
   summary+=("$(printf '%-9s %-6s %4s passed, %s failed, %s skipped  (%ss; %s)' \
-    "$name" "$state" "$((passed - nskip))" "$fails" "$nskip" "$((SECONDS - start))" "target/test-logs/$name.log")")
+    "$name" "$state" "$((passed - nskip))" "$fails" "$nskip" "$((SECONDS - phase_start))" "target/test-logs/$name.log")")
   grep -E '^test .* FAILED$' "$log" | sed "s/^/    $name: /" >> "$logs/failures" || true
+}
+
+# shows a phase's progress from its log as it grows
+progress() {
+  grep --line-buffered -E '^(test result:|error|test .* FAILED|     Running|   Doc-tests)' || true
+}
+
+# run_phase NAME ENV... -- CARGO-TEST-ARGS...: runs cargo test.
+run_phase() {
+  local name=$1; shift
+  local envs=()
+  while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+  shift
+  local log=$logs/$name.log
+  : > "$logs/$name.skips"
+  phase_start=$SECONDS
+  echo "== $name: cargo test $*"
+  { env "${envs[@]}" ZK_TEST_SKIP_LOG="$logs/$name.skips" cargo test "$@" 2>&1
+    echo $? > "$log.code"; } | tee "$log" | progress
+  count_phase "$name" "$(cat "$log.code")"
+}
+
+# The test binaries of the workspace build, as "package-dir<TAB>executable"
+# (test targets), and the zk-server binary as "bin<TAB>executable": the
+# phases against other servers run these, so they need no build of their
+# own (`cargo test -p ...` would build again with other features, and twice
+# the disk).
+build_tests() {
+  cargo test --workspace --no-run --message-format=json-render-diagnostics 2> "$logs/build.log" \
+    | python3 -c '
+import json, os, sys
+root = sys.argv[1]
+for line in sys.stdin:
+    m = json.loads(line)
+    if m.get("reason") != "compiler-artifact" or not m.get("executable"):
+        continue
+    pkg = os.path.relpath(os.path.dirname(m["manifest_path"]), root)
+    if m["profile"]["test"]:
+        print(pkg, m["executable"], sep="\t")
+    elif m["target"]["name"] == "zk-server" and "bin" in m["target"]["kind"]:
+        print("bin", m["executable"], sep="\t")
+' "$root" > "$logs/binaries"
+}
+
+# run_binaries NAME ENV... -- PACKAGE-DIR...: runs the test binaries of
+# those packages (from build_tests) in their package directories, as cargo
+# test would.
+run_binaries() {
+  local name=$1; shift
+  local envs=()
+  while [ "$1" != "--" ]; do envs+=("$1"); shift; done
+  shift
+  local log=$logs/$name.log code=0
+  : > "$logs/$name.skips"
+  phase_start=$SECONDS
+  echo "== $name: the test binaries of $* (ZK_SERVERS=${envs[*]})"
+  : > "$log"
+  while IFS=$'\t' read -r pkg exe; do
+    case " $* " in *" $pkg "*) ;; *) continue;; esac
+    { echo "     Running $pkg: ${exe#"$root"/}"
+      (cd "$root/$pkg" && env "${envs[@]}" ZK_TEST_SKIP_LOG="$logs/$name.skips" \
+        "$exe" ${RUN_ARGS:-} 2>&1) || echo "error: $pkg: ${exe##*/} exited $?"
+    } | tee -a "$log" | progress
+  done < "$logs/binaries"
+  grep -q '^error: ' "$log" && code=1
+  count_phase "$name" "$code"
 }
 
 skip_phase() { # NAME REASON
@@ -78,7 +142,30 @@ skip_phase() { # NAME REASON
 }
 
 phase_workspace() {
+  # The container tests run our image: build it first where Docker runs
+  # (they report themselves skipped where it does not).
+  if docker version >/dev/null 2>&1; then
+    echo "== building the image zk-rs:latest (deploy/build-image.sh)"
+    if ! deploy/build-image.sh > "$logs/image.log" 2>&1; then
+      summary+=("image     FAILED deploy/build-image.sh (target/test-logs/image.log)")
+      failed=1
+    fi
+  fi
   run_phase workspace -- --workspace --no-fail-fast -- --include-ignored
+}
+
+# builds the test binaries once, for the phases against other servers
+built=
+need_binaries() {
+  [ -z "$built" ] || return "$built"
+  echo "== building the test binaries (cargo test --workspace --no-run)"
+  if build_tests && [ -s "$logs/binaries" ]; then built=0; else
+    built=1; failed=1
+    summary+=("build     FAILED cargo test --workspace --no-run (target/test-logs/build.log)")
+    grep -m 8 -A 6 -E '^error' "$logs/build.log" | sed 's/^/    build: /' >> "$logs/failures" || true
+    df -h "$root/target" | sed 's/^/    build: /' >> "$logs/failures"
+  fi
+  return "$built"
 }
 
 phase_apache() {
@@ -89,6 +176,7 @@ phase_apache() {
   if ! java -version >/dev/null 2>&1; then
     skip_phase apache "needs a JVM (java) for Apache ZooKeeper"; return
   fi
+  need_binaries || return
   local dir port
   dir=$(mktemp -d "${TMPDIR:-/tmp}/apache-zk.XXXXXX"); port=$(free_port)
   cleanup+=(".ci/apache-zk.sh stop '$dir'")
@@ -96,20 +184,21 @@ phase_apache() {
     summary+=("apache    FAILED Apache ZooKeeper did not start (target/test-logs/apache-server.log)")
     failed=1; return
   fi
-  run_phase apache "ZK_SERVERS=127.0.0.1:$port" -- \
-    -p zk-client -p zk-recipes -p zk-cli --tests --no-fail-fast -- --include-ignored
+  RUN_ARGS=--include-ignored run_binaries apache "ZK_SERVERS=127.0.0.1:$port" -- zk-client recipes zk-cli
   .ci/apache-zk.sh stop "$dir"
 }
 
 phase_ensemble() {
+  need_binaries || return
   local dir servers
   dir=$(mktemp -d "${TMPDIR:-/tmp}/zk-ensemble.XXXXXX")
   cleanup+=(".ci/ensemble.sh stop '$dir'")
-  if ! servers=$(.ci/ensemble.sh start "$dir" 2> "$logs/ensemble-server.log"); then
+  if ! servers=$(ZK_BIN=$(awk -F'\t' '$1 == "bin" {print $2}' "$logs/binaries") \
+      .ci/ensemble.sh start "$dir" 2> "$logs/ensemble-server.log"); then
     summary+=("ensemble  FAILED our ensemble did not start (target/test-logs/ensemble-server.log)")
     failed=1; return
   fi
-  run_phase ensemble "ZK_SERVERS=$servers" -- -p zk-client -p zk-recipes -p zk-cli --tests --no-fail-fast
+  run_binaries ensemble "ZK_SERVERS=$servers" -- zk-client recipes zk-cli
   .ci/ensemble.sh stop "$dir"
 }
 

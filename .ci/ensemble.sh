@@ -2,6 +2,7 @@
 # A 3-member zk-server ensemble for the client suites:
 #   .ci/ensemble.sh start DIR   prints the connect string once all serve
 #   .ci/ensemble.sh stop DIR
+# ZK_BIN names the zk-server binary (default: built here by cargo).
 set -euo pipefail
 cmd=${1:?start|stop}; dir=${2:?DIR}
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -29,10 +30,14 @@ case $cmd in
   start)
     mkdir -p "$dir"
     client=$(free_base); peer=$(free_base); election=$(free_base)
-    (cd "$here" && cargo build -q -p zk-server)
+    bin=${ZK_BIN:-}
+    if [ -z "$bin" ]; then
+      (cd "$here" && cargo build -q -p zk-server)
+      bin=$here/target/debug/zk-server
+    fi
     # A short tick for quick session tests, with limits loose enough that a
     # loaded 2-core CI machine neither drops followers nor expires sessions.
-    setsid "$here/target/debug/zk-server" cluster --nodes 3 --dir "$dir" \
+    setsid "$bin" cluster --nodes 3 --dir "$dir" \
       --client-port "$client" --peer-port "$peer" --election-port "$election" \
       --set tickTime=200 --set initLimit=50 --set syncLimit=25 --set maxSessionTimeout=60000 \
       --set maxClientCnxns=0 --set extendedTypesEnabled=true \
