@@ -65,7 +65,16 @@ fn run(args: Args) -> anyhow::Result<i32> {
         out.line("Welcome to ZooKeeper!");
         printer.write(&mut out);
     }
-    let connected = runtime.block_on(shell.connect());
+    // A four-letter word needs no session: `zkcli srvr` answers also from a
+    // server that takes no sessions (one looking for a leader), which is
+    // when an operator or a probe asks.
+    let word_only = oneshot
+        && matches!(args.command.first().map(String::as_str), Some(w) if w == "4lw" || cmd::fourlw::is_bare_word(w));
+    let connected = if word_only {
+        Ok(())
+    } else {
+        runtime.block_on(shell.connect())
+    };
     let code = match connected {
         Err(e) if oneshot => {
             let mut out = Out::default();

@@ -677,3 +677,22 @@ quit
     assert_eq!(run.code, 0, "{run:?}");
     t.stop().await;
 }
+
+/// A one-shot four-letter word opens no session: it is answered also by a
+/// server that takes none (here a listener that only knows `ruok`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_one_shot_four_letter_word_needs_no_session() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let addr = listener.local_addr().expect("addr").to_string();
+    let answering = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut s, _) = listener.accept().expect("accept");
+        let mut word = [0u8; 4];
+        s.read_exact(&mut word).expect("a word");
+        assert_eq!(&word, b"ruok");
+        s.write_all(b"imok").expect("answer");
+    });
+    let run = run_zkcli(vec!["-server".into(), addr, "ruok".into()], None).await;
+    answering.join().expect("the listener");
+    assert_eq!((run.code, run.stdout.trim()), (0, "imok"), "{run:?}");
+}

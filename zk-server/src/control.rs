@@ -55,12 +55,55 @@ fn client_addr(config: &Config) -> SocketAddr {
 
 /// The `srvr` answer, if the server answers.
 fn srvr(addr: &SocketAddr) -> Option<String> {
+    four_letter(addr, "srvr")
+}
+
+/// A four-letter word's answer, if the server answers in time.
+fn four_letter(addr: &SocketAddr, word: &str) -> Option<String> {
     let mut s = TcpStream::connect_timeout(addr, Duration::from_secs(2)).ok()?;
     s.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
-    s.write_all(b"srvr").ok()?;
+    s.write_all(word.as_bytes()).ok()?;
     let mut out = String::new();
     s.read_to_string(&mut out).ok()?;
     Some(out)
+}
+
+/// What `zk-server probe` checks.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Check {
+    /// The process answers (`ruok`).
+    Live,
+    /// It serves clients (`srvr` mode).
+    Ready,
+}
+
+/// Runs a probe; prints why it failed.
+pub fn probe(check: Check, server: &str) -> ExitCode {
+    use std::net::ToSocketAddrs;
+    let Some(addr) = server.to_socket_addrs().ok().and_then(|mut a| a.next()) else {
+        println!("cannot resolve {server}");
+        return ExitCode::FAILURE;
+    };
+    let (ok, said) = match check {
+        // Any answer will do: a whitelist without ruok still answers.
+        Check::Live => {
+            let answer = four_letter(&addr, "ruok");
+            (answer.as_deref().is_some_and(|a| !a.is_empty()), answer)
+        }
+        Check::Ready => {
+            let found = mode(&addr);
+            (found.as_deref().is_some_and(serves), found)
+        }
+    };
+    if ok {
+        ExitCode::SUCCESS
+    } else {
+        match said {
+            Some(text) => println!("{server}: not {check:?}: {}", text.trim()),
+            None => println!("{server}: no answer"),
+        }
+        ExitCode::FAILURE
+    }
 }
 
 /// The `Mode:` a server's `srvr` reports (`leader`, `looking`, ...), if

@@ -44,6 +44,19 @@ enum Command {
     /// ZOO_* variables unless one is mounted, writes $ZOO_DATA_DIR/myid
     /// from ZOO_MY_ID unless it exists, then runs in the foreground.
     Container,
+    /// A health check for probes (Kubernetes, compose, load balancers):
+    /// `live` passes when the server answers `ruok` (with `imok`, or that
+    /// the word is not whitelisted: the process is alive); `ready`
+    /// when `srvr` says it serves clients (standalone, leader, follower or
+    /// observer: not while it looks for a leader). Exit code 0 or 1.
+    Probe {
+        /// `live` or `ready`.
+        #[arg(value_enum)]
+        check: control::Check,
+        /// The server's client address.
+        #[arg(long, default_value = "127.0.0.1:2181")]
+        server: String,
+    },
     /// Start in the background and wait until it serves (pid in
     /// dataDir/zookeeper_server.pid, output in dataDir/zk-server.out).
     Start {
@@ -136,6 +149,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             )?;
             foreground(Some(&cfg), None)
         }
+        Some(Command::Probe { check, server }) => Ok(control::probe(check, &server)),
         Some(Command::Start { config }) => control::start(config_path(config).as_deref()),
         Some(Command::Stop { config }) => control::stop(&load_opt(config.as_deref())?),
         Some(Command::Status { config }) => control::status(&load_opt(config.as_deref())?),

@@ -226,3 +226,29 @@ async fn an_observer_serves_and_forwards_but_never_votes() {
     }
     remove(members[0].dir.parent().expect("root"));
 }
+
+/// A member looking for a leader takes no sessions but answers the
+/// four-letter words as ZooKeeper does then: `ruok` is `imok`, `srvr` says
+/// it does not serve (what liveness and readiness probes tell apart).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_looking_member_answers_four_letter_words() {
+    let members = layout("looking", 3, 0, "");
+    let lone = start(&members[0]).await;
+    let addr = members[0].addr();
+    let words = tokio::task::spawn_blocking(move || {
+        let answer = |w: &str| four_letter(&addr, w).unwrap_or_default();
+        (answer("ruok"), answer("srvr"), answer("isro"))
+    })
+    .await
+    .expect("join");
+    assert_eq!(
+        words,
+        (
+            "imok".to_owned(),
+            "This ZooKeeper instance is not currently serving requests\n".to_owned(),
+            "null".to_owned()
+        )
+    );
+    lone.shutdown().await;
+    remove(members[0].dir.parent().expect("root"));
+}

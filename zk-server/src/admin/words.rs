@@ -290,6 +290,25 @@ impl Core {
     }
 }
 
+/// What ZooKeeper answers a word with while the server does not serve (it
+/// looks for a leader): `ruok` still `imok` (the process is up), `isro`
+/// `null`, `envi` the environment; the rest "not currently serving".
+pub fn answer_not_serving(config: &crate::Config, word: &str) -> String {
+    if !config.four_letter_words.allows(word) {
+        return not_whitelisted(word);
+    }
+    match word {
+        "ruok" => "imok".to_owned(),
+        "isro" => "null".to_owned(),
+        "envi" => {
+            let mut out = String::new();
+            write_envi(&mut out);
+            out
+        }
+        _ => "This ZooKeeper instance is not currently serving requests\n".to_owned(),
+    }
+}
+
 fn write_envi(out: &mut String) {
     let var = |k: &str| std::env::var(k).unwrap_or_default();
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();

@@ -22,6 +22,7 @@
 //! | `ZOO_4LW_COMMANDS_WHITELIST` | (not written) | `4lw.commands.whitelist` |
 //! | `ZOO_CFG_EXTRA` | (none) | more `key=value` lines (space-separated) |
 //! | `ZOO_MY_ID` | 1 | the `myid` file |
+//! | `ZOO_MY_ID_FROM_HOSTNAME` (ours) | false | `true`: the id is the ordinal of a StatefulSet pod's host name plus one (`zk-0` is 1), for Kubernetes, where one pod template serves every member |
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -30,9 +31,45 @@ use super::ConfigError;
 
 /// The variables as the process sees them, for [`prepare`].
 pub fn process_env() -> BTreeMap<String, String> {
-    std::env::vars()
-        .filter(|(k, _)| k.starts_with("ZOO_"))
-        .collect()
+    let mut env: BTreeMap<String, String> = std::env::vars()
+        .filter(|(k, _)| k.starts_with("ZOO_") || k == "HOSTNAME")
+        .collect();
+    if !env.contains_key("HOSTNAME")
+        && let Ok(name) = std::fs::read_to_string("/etc/hostname")
+    {
+        env.insert("HOSTNAME".into(), name.trim().to_owned());
+    }
+    env
+}
+
+/// The server id: `ZOO_MY_ID`, or with `ZOO_MY_ID_FROM_HOSTNAME=true` the
+/// pod ordinal of `HOSTNAME` plus one, else 1.
+fn my_id(env: &BTreeMap<String, String>) -> Result<String, ConfigError> {
+    if let Some(id) = env.get("ZOO_MY_ID") {
+        number::<u64>("ZOO_MY_ID", id)?;
+        return Ok(id.trim().to_owned());
+    }
+    match env.get("ZOO_MY_ID_FROM_HOSTNAME").map(|v| v.trim()) {
+        None | Some("false") => Ok("1".to_owned()),
+        Some("true") => {
+            let host = env.get("HOSTNAME").map_or("", String::as_str);
+            host.rsplit_once('-')
+                .and_then(|(_, n)| n.parse::<u64>().ok())
+                .map(|ordinal| (ordinal + 1).to_string())
+                .ok_or_else(|| {
+                    bad(
+                        "ZOO_MY_ID_FROM_HOSTNAME",
+                        "true",
+                        format!("the host name {host:?} does not end in -<ordinal>"),
+                    )
+                })
+        }
+        Some(other) => Err(bad(
+            "ZOO_MY_ID_FROM_HOSTNAME",
+            other,
+            "expected true or false",
+        )),
+    }
 }
 
 /// Makes the files a container starts from and returns the zoo.cfg path:
@@ -56,10 +93,9 @@ pub fn prepare(env: &BTreeMap<String, String>) -> Result<PathBuf, ConfigError> {
     let data_dir = PathBuf::from(get("ZOO_DATA_DIR", "/data"));
     let myid = data_dir.join("myid");
     if !myid.exists() {
-        let id = get("ZOO_MY_ID", "1");
-        number::<u64>("ZOO_MY_ID", &id)?;
-        write(&data_dir, &myid, &format!("{}\n", id.trim()))?;
-        tracing::info!(myid = %myid.display(), id = id.trim(), "wrote myid from ZOO_MY_ID");
+        let id = my_id(env)?;
+        write(&data_dir, &myid, &format!("{id}\n"))?;
+        tracing::info!(myid = %myid.display(), id, "wrote myid");
     }
     Ok(cfg)
 }
@@ -238,6 +274,30 @@ mod tests {
         c.resolve_membership().expect("resolves");
         assert!(c.servers.is_empty(), "standalone");
         assert_eq!(c.client_port, 2181);
+    }
+
+    #[test]
+    fn the_id_can_come_from_a_stateful_set_pod_name() {
+        let from_host = |host: &str| {
+            my_id(&env(&[
+                ("ZOO_MY_ID_FROM_HOSTNAME", "true"),
+                ("HOSTNAME", host),
+            ]))
+        };
+        assert_eq!(from_host("zk-0").expect("zk-0"), "1");
+        assert_eq!(from_host("my-zk-12").expect("my-zk-12"), "13");
+        let err = from_host("zoo").expect_err("no ordinal");
+        assert!(
+            err.to_string().starts_with("ZOO_MY_ID_FROM_HOSTNAME"),
+            "{err}"
+        );
+        // An explicit id wins.
+        let id = my_id(&env(&[
+            ("ZOO_MY_ID", "5"),
+            ("ZOO_MY_ID_FROM_HOSTNAME", "true"),
+        ]));
+        assert_eq!(id.expect("explicit"), "5");
+        assert_eq!(my_id(&env(&[])).expect("default"), "1");
     }
 
     #[test]

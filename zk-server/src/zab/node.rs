@@ -323,7 +323,7 @@ async fn while_looking(ctx: RoleCtx, disk_state: Option<(DataTree, BTreeMap<i64,
         tokio::select! {
             biased;
             () = ctx.token.cancelled() => return,
-            () = refuse_clients(ctx.clients.clone(), ctx.token.clone()) => return,
+            () = refuse_clients(ctx.clients.clone(), ctx.config.clone(), ctx.token.clone()) => return,
             () = tokio::time::sleep(wait) => {}
         }
         tracing::info!(
@@ -338,22 +338,50 @@ async fn while_looking(ctx: RoleCtx, disk_state: Option<(DataTree, BTreeMap<i64,
         ctx.token.cancelled().await;
         return;
     }
-    refuse_clients(ctx.clients.clone(), ctx.token.clone()).await;
+    refuse_clients(ctx.clients.clone(), ctx.config.clone(), ctx.token.clone()).await;
 }
 
-/// While looking: accept and close, so clients try another server.
-async fn refuse_clients(clients: Arc<dyn Listener>, token: CancellationToken) {
+/// Connections answered at once while looking, at most: past it, they are
+/// closed unread (a flood cannot pile up tasks).
+const LOOKING_ANSWERS_MAX: usize = 64;
+
+/// While looking: accept and close, so clients try another server; a
+/// four-letter word gets ZooKeeper's answer for a server that does not
+/// serve (`ruok` is `imok`, `srvr` "not currently serving"), which is what
+/// operators and probes ask then.
+async fn refuse_clients(clients: Arc<dyn Listener>, config: Arc<Config>, token: CancellationToken) {
+    let mut answering = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
             biased;
             () = token.cancelled() => return,
-            accepted = clients.accept() => {
-                if accepted.is_err() {
-                    tokio::time::sleep(Duration::from_millis(50)).await;
+            Some(_) = answering.join_next(), if !answering.is_empty() => {}
+            accepted = clients.accept() => match accepted {
+                Ok((stream, _)) if answering.len() < LOOKING_ANSWERS_MAX => {
+                    answering.spawn(answer_word(stream, config.clone()));
                 }
-            }
+                Ok(_) => {}
+                Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
+            },
         }
     }
+}
+
+/// Reads a first four bytes (briefly); answers them if they are a word.
+async fn answer_word(stream: crate::net::transport::Stream, config: Arc<Config>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let (mut reader, mut writer) = stream.split();
+    let mut word = [0u8; 4];
+    let read = tokio::time::timeout(Duration::from_secs(1), reader.read_exact(&mut word)).await;
+    if !matches!(read, Ok(Ok(_))) || !crate::admin::words::is_known(&word) {
+        return;
+    }
+    let answer = crate::admin::words::answer_not_serving(&config, &String::from_utf8_lossy(&word));
+    let _ = tokio::time::timeout(Duration::from_secs(1), async {
+        let _ = writer.write_all(answer.as_bytes()).await;
+        let _ = writer.shutdown().await;
+    })
+    .await;
 }
 
 /// Binds the election port, retrying `electionPortBindRetry` times a
