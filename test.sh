@@ -123,7 +123,7 @@ run_binaries() {
   local log=$logs/$name.log code=0
   : > "$logs/$name.skips"
   phase_start=$SECONDS
-  echo "== $name: the test binaries of $* (ZK_SERVERS=${envs[*]})"
+  echo "== $name: the test binaries of $* (${envs[*]})"
   : > "$log"
   while IFS=$'\t' read -r pkg exe; do
     case " $* " in *" $pkg "*) ;; *) continue;; esac
