@@ -9,7 +9,9 @@
 set -euo pipefail
 
 cmd=${1:?start|stop}; dir=${2:?DIR}
-jars=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar
+# Debian's zookeeper.jar does not list netty-codec and netty-resolver,
+# which its TLS (Netty) server needs.
+jars=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar:/usr/share/java/netty-codec.jar:/usr/share/java/netty-resolver.jar
 
 case $cmd in
 start)

@@ -9,6 +9,7 @@
 pub mod doc;
 pub mod linearize;
 pub mod skip;
+pub mod tls;
 pub mod tools;
 
 use std::net::SocketAddr;

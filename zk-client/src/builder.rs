@@ -1,5 +1,6 @@
 //! Connect strings and client options.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -7,6 +8,7 @@ use bytes::Bytes;
 use crate::chroot::Chroot;
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::tls::ClientTls;
 
 /// One `host:port` of a connect string. Names are resolved at every
 /// connection attempt, so a server that moved (a Kubernetes pod) is found.
@@ -50,6 +52,7 @@ pub struct ClientBuilder {
     pub(crate) read_only: bool,
     pub(crate) auth: Vec<(String, Bytes)>,
     pub(crate) session: Option<(i64, Bytes)>,
+    pub(crate) tls: Option<Arc<ClientTls>>,
 }
 
 impl ClientBuilder {
@@ -84,6 +87,7 @@ impl ClientBuilder {
             read_only: false,
             auth: Vec::new(),
             session: None,
+            tls: None,
         })
     }
 
@@ -109,6 +113,12 @@ impl ClientBuilder {
     pub fn auth(mut self, scheme: &str, auth: &[u8]) -> Self {
         self.auth
             .push((scheme.to_owned(), Bytes::copy_from_slice(auth)));
+        self
+    }
+
+    /// Connect with TLS (to the servers' `secureClientPort`).
+    pub fn tls(mut self, tls: ClientTls) -> Self {
+        self.tls = Some(Arc::new(tls));
         self
     }
 

@@ -189,6 +189,10 @@ pub enum Error {
     /// `close()` was called or every handle was dropped.
     #[error("client is closed")]
     Closed,
+    /// The TLS settings cannot be used (a store that does not load, a
+    /// missing trust store); the text names the file and the reason.
+    #[error("TLS: {0}")]
+    Tls(String),
 }
 
 impl Error {

@@ -42,6 +42,7 @@ mod client;
 mod error;
 mod multi;
 mod session;
+pub mod tls;
 mod types;
 mod watch;
 

@@ -2,7 +2,7 @@
 //! -> log stage -> state task (ZooKeeper's `setupRequestProcessors`).
 
 use std::collections::BTreeMap;
-use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::Arc;
 
 use tokio::sync::mpsc;
@@ -12,8 +12,8 @@ use tokio_util::task::TaskTracker;
 use crate::admin::ServerStats;
 use crate::config::Config;
 use crate::log::{MemLog, run_healing_log_stage, run_log_stage};
-use crate::net::transport::{Listener, Network, TokioNet};
-use crate::net::{NetCtx, run_listener};
+use crate::net::transport::{Network, TokioNet};
+use crate::net::{ClientPorts, NetCtx, run_listener};
 use crate::persist::{
     FileStorage, FileTxnLog, LogError, Snapshotter, Storage, check_writable, off_thread, recover,
     version_dir,
@@ -48,12 +48,17 @@ pub enum ServerError {
     },
     #[error("cannot start the ensemble member: {0}")]
     Ensemble(std::io::Error),
+    /// The TLS key or trust store cannot be used (the message names the
+    /// file and why).
+    #[error("TLS: {0}")]
+    Tls(zk_tls::TlsError),
 }
 
 /// A running server. Dropping it does not stop it; call `shutdown`.
 #[derive(Debug)]
 pub struct Server {
     addr: SocketAddr,
+    secure_addr: Option<SocketAddr>,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
@@ -83,41 +88,32 @@ impl Server {
         if !config.in_memory {
             check_data_dirs(&storage, &config).await?;
         }
-        let ip = config
-            .client_port_address
-            .unwrap_or(IpAddr::V4(Ipv4Addr::UNSPECIFIED));
-        let addr = SocketAddr::new(ip, config.client_port);
-        let listener = net
-            .bind(addr.to_string())
-            .await
-            .map_err(|error| ServerError::Bind { addr, error })?;
-        let addr = listener
-            .local_addr()
-            .map_err(|error| ServerError::Bind { addr, error })?;
-
-        // `conf` reports the port clients connect to, also when 0 was asked.
-        config.client_port = addr.port();
+        let ports = ClientPorts::bind(&config, net.as_ref()).await?;
+        // `conf` reports the ports clients connect to, also when 0 was asked.
+        if let Some(plain) = ports.plain_addr() {
+            config.client_port = plain.port();
+        }
+        let secure_addr = ports.secure_addr();
+        if let Some(secure) = secure_addr {
+            config.tls.secure_client_port = Some(secure.port());
+        }
+        let addr = ports
+            .plain_addr()
+            .or(secure_addr)
+            .ok_or_else(|| ServerError::Ensemble(std::io::Error::other("no client port")))?;
         let config = Arc::new(config);
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
         let stats = Arc::new(ServerStats::default());
-        let listener: Arc<dyn Listener> = Arc::from(listener);
         if !config.servers.is_empty() {
-            crate::zab::node::start(
-                config,
-                storage,
-                net,
-                stats,
-                listener,
-                shutdown.clone(),
-                &tasks,
-            )
-            .await
-            .map_err(ServerError::Ensemble)?;
+            crate::zab::node::start(config, storage, net, stats, ports, shutdown.clone(), &tasks)
+                .await
+                .map_err(ServerError::Ensemble)?;
             tasks.close();
             tracing::info!(%addr, "ensemble member started");
             return Ok(Server {
                 addr,
+                secure_addr,
                 shutdown,
                 tasks,
             });
@@ -171,19 +167,26 @@ impl Server {
         core.heal_log_with(heal_tx);
         tasks.spawn(core.run(state_rx, commit_rx, shutdown.clone()));
         let ctx = Arc::new(NetCtx::new(config, state_tx, stats, shutdown.clone()));
-        tasks.spawn(run_listener(listener, ctx, tasks.clone()));
+        tasks.spawn(run_listener(ports, ctx, tasks.clone()));
         tasks.close();
-        tracing::info!(%addr, "serving clients (standalone)");
+        tracing::info!(%addr, secure = ?secure_addr, "serving clients (standalone)");
         Ok(Server {
             addr,
+            secure_addr,
             shutdown,
             tasks,
         })
     }
 
-    /// The bound client address (with the real port when 0 was asked).
+    /// The bound client address (with the real port when 0 was asked):
+    /// the plain port's, or the TLS port's when only that is served.
     pub fn local_addr(&self) -> SocketAddr {
         self.addr
+    }
+
+    /// The TLS client port's address, when `secureClientPort` is set.
+    pub fn secure_addr(&self) -> Option<SocketAddr> {
+        self.secure_addr
     }
 
     /// Asks every task to stop and returns at once (for a `Drop` that

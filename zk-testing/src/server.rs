@@ -36,6 +36,8 @@ pub struct TestingServer {
     server: Option<Server>,
     config: String,
     port: u16,
+    /// The TLS port once bound (`secureClientPort` in the config lines).
+    secure_port: Option<u16>,
     /// Kept for its temporary directory, removed on drop.
     _data: Data,
 }
@@ -95,6 +97,7 @@ impl TestingServerBuilder {
             server: None,
             config,
             port: self.port,
+            secure_port: None,
             _data: data,
         };
         server.run().await?;
@@ -115,14 +118,18 @@ impl TestingServer {
     }
 
     async fn run(&mut self) -> Result<(), Error> {
-        let text = format!(
-            "{}clientPort={}\nclientPortAddress=127.0.0.1\n",
+        let mut text = format!(
+            "{}clientPort={}\nclientPortAddress=127.0.0.1\nsecureClientPortAddress=127.0.0.1\n",
             self.config, self.port
         );
+        if let Some(port) = self.secure_port {
+            text.push_str(&format!("secureClientPort={port}\n"));
+        }
         let config = Config::parse(&text).map_err(Error::Config)?;
         let server = Server::start(config).await.map_err(Error::Start)?;
-        // A restart comes back on the same port.
+        // A restart comes back on the same ports.
         self.port = server.local_addr().port();
+        self.secure_port = server.secure_addr().map(|a| a.port());
         self.server = Some(server);
         Ok(())
     }
@@ -135,6 +142,12 @@ impl TestingServer {
     /// The client port.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// `127.0.0.1:PORT` of the TLS port, when the config lines set
+    /// `secureClientPort` (0 picks a free one) and its `ssl.*` keys.
+    pub fn secure_connect_string(&self) -> Option<String> {
+        self.secure_port.map(|p| format!("127.0.0.1:{p}"))
     }
 
     /// Stops the server (clients see the connection drop), keeping its data

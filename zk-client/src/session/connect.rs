@@ -7,8 +7,9 @@ use std::time::Duration;
 use backon::{BackoffBuilder, ExponentialBuilder};
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
+use std::sync::Arc;
+
 use tokio::io::AsyncWriteExt;
-use tokio::net::TcpStream;
 use tokio_util::codec::FramedRead;
 use zk_proto::client::{ConnectRequest, ConnectResponse};
 use zk_proto::frame::{FrameCodec, write_frame};
@@ -17,11 +18,13 @@ use zk_proto::{Decode, Encode};
 use super::{Command, Outgoing, SessionInfo, SessionTask};
 use crate::builder::HostPort;
 use crate::error::{Error, Result};
+use crate::tls::{ClientTls, ReadHalf, Stream, WriteHalf};
 use crate::types::SessionState;
 
 /// A connected, handshaken server.
 pub(super) struct Conn {
-    pub stream: TcpStream,
+    pub reader: ReadHalf,
+    pub writer: WriteHalf,
     pub read_only: bool,
 }
 
@@ -30,6 +33,7 @@ struct Attempt {
     hosts: Vec<HostPort>,
     request: ConnectRequest,
     per_host: Duration,
+    tls: Option<Arc<ClientTls>>,
 }
 
 impl SessionTask {
@@ -70,6 +74,7 @@ impl SessionTask {
                     read_only: Some(self.opts.read_only),
                 },
                 per_host,
+                tls: self.opts.tls.clone(),
             };
             let round = self.while_disconnected(try_round(attempt)).await?;
             match round {
@@ -141,11 +146,11 @@ impl SessionTask {
 
 /// While connected to a read-only server: asks the hosts (`isro`), less
 /// often each round, until one answers `rw` (ZooKeeper's `pingRwServer`).
-pub(super) async fn find_read_write(hosts: Vec<HostPort>) -> HostPort {
+pub(super) async fn find_read_write(hosts: Vec<HostPort>, tls: Option<Arc<ClientTls>>) -> HostPort {
     let mut pause = Duration::from_millis(200);
     loop {
         for host in &hosts {
-            if tokio::time::timeout(Duration::from_secs(1), is_read_write(host))
+            if tokio::time::timeout(Duration::from_secs(1), is_read_write(host, tls.as_ref()))
                 .await
                 .unwrap_or(false)
             {
@@ -157,23 +162,34 @@ pub(super) async fn find_read_write(hosts: Vec<HostPort>) -> HostPort {
     }
 }
 
-async fn is_read_write(host: &HostPort) -> bool {
+async fn is_read_write(host: &HostPort, tls: Option<&Arc<ClientTls>>) -> bool {
     use tokio::io::AsyncReadExt;
-    let Ok(mut s) = TcpStream::connect((host.host.as_str(), host.port)).await else {
+    let Ok(Some(addr)) = tokio::net::lookup_host((host.host.as_str(), host.port))
+        .await
+        .map(|mut a| a.next())
+    else {
         return false;
     };
-    if s.write_all(b"isro").await.is_err() {
+    let Ok(stream) = Stream::connect(&host.host, addr, tls).await else {
+        return false;
+    };
+    let (mut reader, mut writer) = stream.split();
+    if writer.write_all(b"isro").await.is_err() {
         return false;
     }
     let mut out = Vec::new();
-    let _ = s.read_to_end(&mut out).await;
+    let _ = reader.read_to_end(&mut out).await;
     out.starts_with(b"rw")
 }
 
 /// Tries each host once; the first handshake wins.
 async fn try_round(attempt: Attempt) -> Option<(Conn, ConnectResponse)> {
     for host in &attempt.hosts {
-        let result = tokio::time::timeout(attempt.per_host, try_host(host, &attempt.request)).await;
+        let result = tokio::time::timeout(
+            attempt.per_host,
+            try_host(host, &attempt.request, attempt.tls.as_ref()),
+        )
+        .await;
         match result {
             Ok(Ok(found)) => return Some(found),
             Ok(Err(e)) => {
@@ -188,12 +204,13 @@ async fn try_round(attempt: Attempt) -> Option<(Conn, ConnectResponse)> {
 async fn try_host(
     host: &HostPort,
     request: &ConnectRequest,
+    tls: Option<&Arc<ClientTls>>,
 ) -> std::io::Result<(Conn, ConnectResponse)> {
     // Resolved now, not once at start-up (ZOOKEEPER-2184).
     let addrs = tokio::net::lookup_host((host.host.as_str(), host.port)).await?;
     let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "no address");
     for addr in addrs {
-        match handshake(addr, request).await {
+        match handshake(&host.host, addr, request, tls).await {
             Ok(found) => return Ok(found),
             Err(e) => last = e,
         }
@@ -202,15 +219,16 @@ async fn try_host(
 }
 
 async fn handshake(
+    host: &str,
     addr: std::net::SocketAddr,
     request: &ConnectRequest,
+    tls: Option<&Arc<ClientTls>>,
 ) -> std::io::Result<(Conn, ConnectResponse)> {
-    let mut stream = TcpStream::connect(addr).await?;
-    stream.set_nodelay(true)?;
+    let (mut reader, mut writer) = Stream::connect(host, addr, tls).await?.split();
     let mut buf = BytesMut::new();
     write_frame(&mut buf, |b| request.encode(b));
-    stream.write_all(&buf).await?;
-    let mut frames = FramedRead::new(&mut stream, FrameCodec::new(1024));
+    writer.write_all(&buf).await?;
+    let mut frames = FramedRead::new(&mut reader, FrameCodec::new(1024));
     let mut frame: Bytes = match frames.next().await {
         Some(Ok(f)) => f,
         Some(Err(e)) => return Err(std::io::Error::other(e.to_string())),
@@ -224,7 +242,8 @@ async fn handshake(
         ConnectResponse::decode(&mut frame).map_err(|e| std::io::Error::other(e.to_string()))?;
     Ok((
         Conn {
-            stream,
+            reader,
+            writer,
             read_only: resp.read_only.unwrap_or(false),
         },
         resp,

@@ -5,10 +5,10 @@
 use std::collections::VecDeque;
 use std::time::Duration;
 
+use crate::tls::WriteHalf;
 use bytes::{Bytes, BytesMut};
 use futures::StreamExt;
 use tokio::io::AsyncWriteExt;
-use tokio::net::tcp::OwnedWriteHalf;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 use tokio_util::codec::FramedRead;
@@ -52,7 +52,7 @@ struct Pending {
 
 impl SessionTask {
     pub(super) async fn serve(&mut self, conn: Conn) -> End {
-        let (read, mut write) = conn.stream.into_split();
+        let (read, mut write) = (conn.reader, conn.writer);
         let mut frames = FramedRead::new(read, FrameCodec::new(MAX_REPLY));
         let mut pending: VecDeque<Pending> = VecDeque::new();
         let mut wbuf = BytesMut::new();
@@ -95,7 +95,7 @@ impl SessionTask {
         let mut close_deadline: Option<Instant> = None;
         // Read-only: look for a read-write server meanwhile, and move.
         let probing = conn.read_only && self.opts.hosts.len() > 1;
-        let probe = super::connect::find_read_write(self.opts.hosts.clone());
+        let probe = super::connect::find_read_write(self.opts.hosts.clone(), self.opts.tls.clone());
         tokio::pin!(probe);
         loop {
             let silence = last_heard + read_timeout;
@@ -363,7 +363,7 @@ fn write_request(wbuf: &mut BytesMut, xid: i32, req: &Request) {
     });
 }
 
-async fn send(write: &mut OwnedWriteHalf, wbuf: &mut BytesMut) -> std::io::Result<()> {
+async fn send(write: &mut WriteHalf, wbuf: &mut BytesMut) -> std::io::Result<()> {
     let r = write.write_all(wbuf).await;
     wbuf.clear();
     r

@@ -9,6 +9,9 @@ use std::path::{Path, PathBuf};
 use zk_proto::frame::DEFAULT_MAX_FRAME;
 
 pub mod container;
+pub mod tls;
+
+pub use tls::{TlsConfig, TlsSettings};
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -124,6 +127,8 @@ pub struct Config {
     /// Whether `clientPort` was set; if not, the client port comes from
     /// this server's `server.N=...;clientPort` line when it has one.
     pub client_port_set: bool,
+    /// TLS on the client port and between members.
+    pub tls: TlsConfig,
     /// Where the config came from, for `conf` and `status`.
     pub source: Option<PathBuf>,
 }
@@ -162,6 +167,7 @@ impl Default for Config {
             read_only_mode: false,
             standalone_enabled: true,
             client_port_set: false,
+            tls: TlsConfig::default(),
             source: None,
         }
     }
@@ -247,6 +253,7 @@ impl Config {
         {
             self.client_port = port;
             self.client_port_address = own.client_address;
+            self.client_port_set = true;
         }
         if self.standalone_enabled && self.servers.len() == 1 && !own.observer {
             tracing::info!(
@@ -329,12 +336,14 @@ impl Config {
                     c.servers.insert(id, value.to_owned());
                 }
                 k if ACCEPTED.contains(&k) => {}
+                k if c.tls.set(k, value)? => {}
                 _ => tracing::warn!(key, "unknown configuration key ignored"),
             }
         }
         if c.tick_ms == 0 {
             return Err(bad("tickTime", "0", "must be positive"));
         }
+        c.tls.validate()?;
         if !data_dir_set && !c.in_memory {
             return Err(ConfigError::Missing {
                 key: "dataDir",
@@ -366,6 +375,12 @@ impl Config {
             prealloc_bytes: self.prealloc_bytes,
             ..crate::persist::LogOptions::default()
         }
+    }
+
+    /// Whether the plain client port is served: always, unless the config
+    /// names only a `secureClientPort` (ZooKeeper then serves TLS only).
+    pub fn plain_client_port(&self) -> bool {
+        self.client_port_set || self.tls.secure_client_port.is_none()
     }
 
     /// Clamps a requested session timeout into [min, max].

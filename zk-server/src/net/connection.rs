@@ -14,6 +14,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::codec::Decoder;
 use zk_proto::client::{ConnectRequest, ReplyHeader, Request, RequestHeader, xid};
+use zk_proto::data::Id;
 use zk_proto::frame::{FrameCodec, write_frame};
 use zk_proto::{Decode, Encode, ErrorCode, OpCode};
 
@@ -26,8 +27,9 @@ use crate::request::{ConnStats, Outbound, StateMsg};
 /// without bound).
 const MAX_OUTSTANDING: usize = 1000;
 
-/// How long a new connection may take to send its handshake.
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+/// How long a new connection may take for its TLS handshake, and again
+/// for its ConnectRequest.
+pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 #[derive(Debug, thiserror::Error)]
 enum ConnError {
@@ -43,7 +45,9 @@ enum ConnError {
     Shutdown,
 }
 
-pub async fn serve(stream: Stream, peer: SocketAddr, id: u64, ctx: &NetCtx) {
+/// Serves one connection; `auth` holds the ids its transport proved (a
+/// TLS client certificate's `x509` id).
+pub async fn serve(stream: Stream, peer: SocketAddr, id: u64, auth: Vec<Id>, ctx: &NetCtx) {
     let (reader, mut writer) = stream.split();
     let mut conn = Connection {
         id,
@@ -55,6 +59,7 @@ pub async fn serve(stream: Stream, peer: SocketAddr, id: u64, ctx: &NetCtx) {
         stats: Arc::new(ConnStats::new()),
         pending: VecDeque::new(),
         closing: false,
+        auth,
     };
     let (outbox, rx) = mpsc::unbounded_channel();
     let result = conn.run(&mut writer, outbox, rx).await;
@@ -85,6 +90,8 @@ struct Connection<'a> {
     pending: VecDeque<(Instant, OpCode)>,
     /// A request was refused with a close: read nothing more.
     closing: bool,
+    /// Ids the transport proved, handed to the session at connect.
+    auth: Vec<Id>,
 }
 
 impl Connection<'_> {
@@ -106,12 +113,14 @@ impl Connection<'_> {
             return Ok(());
         };
         let req = ConnectRequest::decode(&mut first)?;
+        let auth = std::mem::take(&mut self.auth);
         self.send_state(StateMsg::Connect {
             conn: self.id,
             peer: self.peer,
             req,
             outbox,
             stats: self.stats.clone(),
+            auth,
         })
         .await?;
         // A client may send requests right behind its ConnectRequest (auth,

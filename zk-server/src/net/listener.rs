@@ -9,6 +9,7 @@ use tokio_util::task::TaskTracker;
 use tracing::Instrument;
 
 use super::connection;
+use super::ports::ClientPorts;
 use crate::admin::ServerStats;
 use crate::config::Config;
 use crate::request::StateMsg;
@@ -67,22 +68,19 @@ impl NetCtx {
     }
 }
 
-/// Accepts connections until shutdown; each gets its own task, tracked so
+/// Accepts connections on the client ports until shutdown; each gets its
+/// own task (the TLS handshake first, on the secure port), tracked so
 /// shutdown can wait for them.
-pub async fn run_listener(
-    listener: Arc<dyn super::transport::Listener>,
-    ctx: Arc<NetCtx>,
-    tasks: TaskTracker,
-) {
+pub async fn run_listener(ports: ClientPorts, ctx: Arc<NetCtx>, tasks: TaskTracker) {
     let next_id = AtomicU64::new(1);
     loop {
         let accepted = tokio::select! {
             biased;
             () = ctx.shutdown.cancelled() => return,
-            accepted = listener.accept() => accepted,
+            accepted = ports.accept() => accepted,
         };
-        let (stream, peer) = match accepted {
-            Ok(pair) => pair,
+        let accepted = match accepted {
+            Ok(accepted) => accepted,
             Err(e) => {
                 // Out of file descriptors and the like: back off briefly
                 // instead of spinning.
@@ -91,19 +89,25 @@ pub async fn run_listener(
                 continue;
             }
         };
+        let peer = accepted.peer;
         let ip = peer.ip().to_canonical();
         if !ctx.admit(ip) {
             tracing::warn!(%ip, max = ctx.config.max_client_cnxns, "too many connections from this address; closing");
-            drop(stream);
+            drop(accepted);
             continue;
         }
         let id = next_id.fetch_add(1, Ordering::Relaxed);
         let ctx = ctx.clone();
-        let span = tracing::debug_span!("conn", id, %peer);
+        let span = tracing::debug_span!("conn", id, %peer, tls = accepted.is_tls());
         tasks.spawn(
             async move {
                 ctx.stats.connections.fetch_add(1, Ordering::Relaxed);
-                connection::serve(stream, peer, id, &ctx).await;
+                match accepted.establish(connection::HANDSHAKE_TIMEOUT).await {
+                    Ok((stream, auth)) => connection::serve(stream, peer, id, auth, &ctx).await,
+                    // A failed TLS handshake (no certificate, an unknown
+                    // CA, a plain client on the TLS port) ends here.
+                    Err(e) => tracing::info!(error = %e, "TLS handshake failed; closing"),
+                }
                 ctx.stats.connections.fetch_sub(1, Ordering::Relaxed);
                 ctx.release(ip);
             }

@@ -14,7 +14,7 @@ pub type ReadHalf = Box<dyn AsyncRead + Send + Sync + Unpin>;
 pub type WriteHalf = Box<dyn AsyncWrite + Send + Sync + Unpin>;
 
 /// A connected byte stream.
-pub trait Conn: AsyncRead + AsyncWrite + Send + Unpin + 'static {
+pub trait Conn: AsyncRead + AsyncWrite + Send + Sync + Unpin + 'static {
     /// Owned halves for a reader and a writer task.
     fn split(self: Box<Self>) -> (ReadHalf, WriteHalf);
 }

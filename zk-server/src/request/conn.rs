@@ -95,12 +95,15 @@ pub struct Conn {
 }
 
 impl Conn {
-    pub fn new(peer: SocketAddr, outbox: Outbox, stats: Arc<ConnStats>) -> Conn {
+    /// A connection whose transport proved `auth` (besides its address).
+    pub fn new(peer: SocketAddr, outbox: Outbox, stats: Arc<ConnStats>, auth: Vec<Id>) -> Conn {
+        let mut ids = vec![Id::new("ip", &peer.ip().to_canonical().to_string())];
+        ids.extend(auth);
         Conn {
             session_id: 0,
             timeout_ms: 0,
             outbox,
-            auth: vec![Id::new("ip", &peer.ip().to_canonical().to_string())],
+            auth: ids,
             peer,
             stats,
             inflight_writes: 0,

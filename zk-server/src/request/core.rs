@@ -10,6 +10,7 @@ use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 use tokio_util::sync::CancellationToken;
 use zk_proto::client::{ConnectRequest, ReplyHeader, Request, Response};
+use zk_proto::data::Id;
 use zk_proto::txn::{Txn, TxnBody, TxnHeader};
 use zk_proto::{ErrorCode, OpCode};
 
@@ -37,6 +38,8 @@ pub enum StateMsg {
         req: ConnectRequest,
         outbox: Outbox,
         stats: Arc<ConnStats>,
+        /// Ids the transport proved (a TLS client certificate's x509).
+        auth: Vec<Id>,
     },
     Request {
         conn: ConnId,
@@ -252,8 +255,9 @@ impl Core {
                 req,
                 outbox,
                 stats,
+                auth,
             } => {
-                let c = Conn::new(peer, outbox, stats);
+                let c = Conn::new(peer, outbox, stats, auth);
                 self.conns.insert(conn, c);
                 self.on_connect(conn, req).await;
             }

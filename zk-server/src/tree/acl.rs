@@ -2,8 +2,9 @@
 //!
 //! Schemes: `world:anyone`, `auth` (the creator's authenticated ids),
 //! `digest` (`user:base64(sha1(user:password))`), `ip` (an address or a
-//! CIDR block). A connection authenticated as the configured super digest
-//! carries the id `super:` and passes every check.
+//! CIDR block), `x509` (a TLS client certificate's subject), `sasl` (the
+//! user a SASL exchange proved). A connection authenticated as a super
+//! user carries the id `super:` and passes every check.
 
 use std::net::IpAddr;
 
@@ -72,11 +73,18 @@ pub fn check(acl: &[Acl], perm: i32, auth: &[Id]) -> Result<(), ErrorCode> {
 
 fn matches(scheme: &str, mine: &str, acl_id: &str) -> bool {
     match scheme {
-        "digest" => mine == acl_id,
+        "digest" | "x509" => mine == acl_id,
+        // SASLAuthenticationProvider.matches: the sasl user `super`
+        // matches any sasl entry.
+        "sasl" => mine == acl_id || mine == "super",
         "ip" => ip_matches(mine, acl_id),
         _ => false,
     }
 }
+
+/// Schemes whose ids a client proved (`isAuthenticated` in ZooKeeper):
+/// what the `auth` scheme expands to. `ip` and `super` are not.
+const PROVEN: &[&str] = &["digest", "sasl", "x509"];
 
 /// Parses `addr` or `addr/bits`.
 fn parse_cidr(spec: &str) -> Option<(IpAddr, u32)> {
@@ -125,7 +133,10 @@ pub fn fixup(acl: &[Acl], auth: &[Id]) -> Result<Vec<Acl>, ErrorCode> {
             "auth" => {
                 // Only ids a client proved count; ip and super are not.
                 let mut any = false;
-                for id in auth.iter().filter(|id| id.scheme == "digest") {
+                for id in auth
+                    .iter()
+                    .filter(|id| PROVEN.contains(&id.scheme.as_str()))
+                {
                     any = true;
                     push(Acl {
                         perms: a.perms,
@@ -137,6 +148,7 @@ pub fn fixup(acl: &[Acl], auth: &[Id]) -> Result<Vec<Acl>, ErrorCode> {
                 }
             }
             "digest" if a.id.id.split(':').count() == 2 => push(a.clone()),
+            "x509" | "sasl" if !a.id.id.is_empty() => push(a.clone()),
             "ip" if parse_cidr(&a.id.id).is_some() => push(a.clone()),
             _ => return Err(ErrorCode::InvalidAcl),
         }
@@ -226,5 +238,36 @@ mod tests {
             ),
             Err(ErrorCode::InvalidAcl)
         );
+    }
+
+    #[test]
+    fn x509_and_sasl_ids_match_exactly_and_expand_auth() {
+        let me = vec![
+            Id::new("ip", "127.0.0.1"),
+            Id::new("x509", "CN=client,O=zk"),
+            Id::new("sasl", "alice"),
+        ];
+        let only = |scheme: &str, id: &str| {
+            vec![Acl {
+                perms: perms::ALL,
+                id: Id::new(scheme, id),
+            }]
+        };
+        assert!(allowed(&only("x509", "CN=client,O=zk"), perms::READ, &me));
+        assert!(!allowed(&only("x509", "CN=client"), perms::READ, &me));
+        assert!(allowed(&only("sasl", "alice"), perms::READ, &me));
+        assert!(!allowed(&only("sasl", "bob"), perms::READ, &me));
+        // The sasl user `super` matches any sasl entry, as in ZooKeeper.
+        assert!(allowed(
+            &only("sasl", "bob"),
+            perms::READ,
+            &[Id::new("sasl", "super")]
+        ));
+        let fixed = fixup(&Acl::creator_all(), &me).expect("proven ids");
+        assert_eq!(
+            fixed,
+            [only("x509", "CN=client,O=zk"), only("sasl", "alice")].concat()
+        );
+        assert_eq!(fixup(&only("x509", ""), &me), Err(ErrorCode::InvalidAcl));
     }
 }

@@ -22,7 +22,7 @@ use crate::admin::{Mode, ServerStats};
 use crate::config::Config;
 use crate::log::LogEvent;
 use crate::net::transport::{Listener, Network};
-use crate::net::{NetCtx, run_listener};
+use crate::net::{Accepted, ClientPorts, NetCtx, run_listener};
 use crate::persist::{RecoverOptions, Recovered, Snapshotter, Storage, recover_with, version_dir};
 use crate::request::{Core, Downstream, StateMsg};
 use crate::tree::DataTree;
@@ -39,7 +39,7 @@ pub struct RoleCtx {
     pub storage: Arc<dyn Storage>,
     pub stats: Arc<ServerStats>,
     pub net: Arc<dyn Network>,
-    pub clients: Arc<dyn Listener>,
+    pub clients: ClientPorts,
     pub token: CancellationToken,
     pub tasks: TaskTracker,
     /// The last zxid this member's log holds durably, kept by the role's
@@ -349,7 +349,7 @@ const LOOKING_ANSWERS_MAX: usize = 64;
 /// four-letter word gets ZooKeeper's answer for a server that does not
 /// serve (`ruok` is `imok`, `srvr` "not currently serving"), which is what
 /// operators and probes ask then.
-async fn refuse_clients(clients: Arc<dyn Listener>, config: Arc<Config>, token: CancellationToken) {
+async fn refuse_clients(clients: ClientPorts, config: Arc<Config>, token: CancellationToken) {
     let mut answering = tokio::task::JoinSet::new();
     loop {
         tokio::select! {
@@ -357,8 +357,8 @@ async fn refuse_clients(clients: Arc<dyn Listener>, config: Arc<Config>, token: 
             () = token.cancelled() => return,
             Some(_) = answering.join_next(), if !answering.is_empty() => {}
             accepted = clients.accept() => match accepted {
-                Ok((stream, _)) if answering.len() < LOOKING_ANSWERS_MAX => {
-                    answering.spawn(answer_word(stream, config.clone()));
+                Ok(accepted) if answering.len() < LOOKING_ANSWERS_MAX => {
+                    answering.spawn(answer_word(accepted, config.clone()));
                 }
                 Ok(_) => {}
                 Err(_) => tokio::time::sleep(Duration::from_millis(50)).await,
@@ -367,9 +367,13 @@ async fn refuse_clients(clients: Arc<dyn Listener>, config: Arc<Config>, token: 
     }
 }
 
-/// Reads a first four bytes (briefly); answers them if they are a word.
-async fn answer_word(stream: crate::net::transport::Stream, config: Arc<Config>) {
+/// Reads a first four bytes (briefly, after TLS on the secure port);
+/// answers them if they are a word.
+async fn answer_word(accepted: Accepted, config: Arc<Config>) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let Ok((stream, _)) = accepted.establish(Duration::from_secs(1)).await else {
+        return;
+    };
     let (mut reader, mut writer) = stream.split();
     let mut word = [0u8; 4];
     let read = tokio::time::timeout(Duration::from_secs(1), reader.read_exact(&mut word)).await;
@@ -416,7 +420,7 @@ pub async fn start(
     storage: Arc<dyn Storage>,
     net: Arc<dyn Network>,
     stats: Arc<ServerStats>,
-    clients: Arc<dyn Listener>,
+    clients: ClientPorts,
     shutdown: CancellationToken,
     tasks: &TaskTracker,
 ) -> std::io::Result<()> {
