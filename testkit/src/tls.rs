@@ -53,6 +53,11 @@ impl TestPki {
         let cert = must(params.self_signed(&key), "the CA certificate");
         let ca = dir.join("ca.pem");
         must(std::fs::write(&ca, cert.pem()), "ca.pem");
+        // For openssl, which signs the v1 certificates.
+        must(
+            std::fs::write(dir.join("ca.key.pem"), key.serialize_pem()),
+            "ca.key.pem",
+        );
         TestPki {
             issuer: Issuer::new(params, key),
             dir,
@@ -97,6 +102,56 @@ impl TestPki {
             "key and chain",
         );
         files
+    }
+
+    /// An X.509 version 1 certificate (no extensions) with an RSA key, as
+    /// `openssl x509 -req` makes it without `-extfile` (and as kazoo's test
+    /// harness does).
+    pub fn issue_v1(&self, file: &str, cn: &str) -> Result<Issued, String> {
+        let key = self.dir.join(format!("{file}.key.pem"));
+        let csr = self.dir.join(format!("{file}.csr"));
+        let cert = self.dir.join(format!("{file}.crt"));
+        run(Command::new("openssl").args([
+            "req",
+            "-new",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            path(&key),
+            "-subj",
+            &format!("/O=zk-rs tests/CN={cn}"),
+            "-out",
+            path(&csr),
+        ]))?;
+        run(Command::new("openssl").args([
+            "x509",
+            "-req",
+            "-in",
+            path(&csr),
+            "-CA",
+            path(&self.ca),
+            "-CAkey",
+            path(&self.dir.join("ca.key.pem")),
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-out",
+            path(&cert),
+        ]))?;
+        let read = |p: &Path| std::fs::read_to_string(p).map_err(|e| e.to_string());
+        let chain_pem = format!("{}{}", read(&cert)?, read(&self.ca)?);
+        let files = Issued {
+            chain: self.dir.join(format!("{file}.crt.pem")),
+            key: key.clone(),
+            combined: self.dir.join(format!("{file}.pem")),
+            ca: self.ca.clone(),
+            subject: format!("CN={cn},O=zk-rs tests"),
+        };
+        std::fs::write(&files.chain, &chain_pem).map_err(|e| e.to_string())?;
+        std::fs::write(&files.combined, format!("{}{chain_pem}", read(&key)?))
+            .map_err(|e| e.to_string())?;
+        Ok(files)
     }
 
     /// The CA as a JKS trust store (keytool).

@@ -300,6 +300,26 @@ async fn stores_made_by_keytool_and_openssl_serve() {
     assert!(me.iter().any(|id| id.user == alice.subject), "{me:?}");
 }
 
+/// Java (so Apache ZooKeeper) accepts X.509 v1 client certificates, which
+/// webpki refuses; ours must too (kazoo's own TLS test uses them).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_version_1_client_certificate_is_accepted_as_java_does() {
+    let pki = TestPki::new("v1");
+    let server_cert = pki.issue("server", "localhost", &["localhost", "127.0.0.1"]);
+    let old = zk_testkit::require!(pki.issue_v1("old", "old-client"));
+    let stranger_ca = TestPki::new("v1-stranger");
+    let stranger = zk_testkit::require!(stranger_ca.issue_v1("stranger", "stranger"));
+    let server = tls_server(&server_cert, &[]).await;
+    let client = connect_tls(&server, client_tls(pki.ca(), Some(&old)))
+        .await
+        .expect("a v1 certificate of the trusted CA");
+    let me = client.whoami().await.expect("whoami");
+    assert!(me.iter().any(|id| id.user == old.subject), "{me:?}");
+    // Signed by another CA: refused like any other.
+    let foreign = connect_tls(&server, client_tls(pki.ca(), Some(&stranger))).await;
+    assert!(foreign.is_err(), "{foreign:?}");
+}
+
 #[tokio::test]
 async fn an_unusable_key_store_stops_the_start_naming_the_file() {
     let pki = TestPki::new("bad");
@@ -313,6 +333,21 @@ async fn an_unusable_key_store_stops_the_start_naming_the_file() {
         .await;
     let err = started.expect_err("a junk key store").to_string();
     assert!(err.contains("junk.pem"), "{err}");
+    // A key that is not the certificate's.
+    let a = pki.issue("a", "a", &["localhost"]);
+    let b = pki.issue("b", "b", &["localhost"]);
+    let mixed = pki.dir().join("mixed.pem");
+    let text = |p: &std::path::Path| std::fs::read_to_string(p).expect("read");
+    std::fs::write(&mixed, text(&a.key) + &text(&b.chain)).expect("mixed");
+    let err = TestingServer::builder()
+        .config("secureClientPort=0")
+        .config(&format!("ssl.keyStore.location={}", mixed.display()))
+        .config(&format!("ssl.trustStore.location={}", pki.ca().display()))
+        .start()
+        .await
+        .expect_err("a mismatched key")
+        .to_string();
+    assert!(err.contains("does not belong"), "{err}");
     let missing = TestingServer::builder()
         .config("secureClientPort=0")
         .start()

@@ -6,16 +6,20 @@
 
 use std::sync::Arc;
 
-use rustls::client::WebPkiServerVerifier;
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::client::{ResolvesClientCert, WebPkiServerVerifier};
 use rustls::crypto::{CryptoProvider, ring};
 use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-use rustls::server::WebPkiClientVerifier;
+use rustls::server::{ClientHello, ResolvesServerCert, WebPkiClientVerifier};
+use rustls::sign::CertifiedKey;
 use rustls::{
     CertificateError, ClientConfig, DigitallySignedStruct, RootCertStore, ServerConfig,
     SignatureScheme, SupportedProtocolVersion,
 };
 
+use x509_parser::prelude::{FromDer, X509Certificate};
+
+use crate::legacy::V1Tolerant;
 use crate::{Identity, TlsError};
 
 /// Whether a server asks for client certificates (`ssl.clientAuth`;
@@ -142,23 +146,25 @@ pub fn server_config(
             ));
         }
         (auth, Some(trust)) => {
-            let verifier = WebPkiClientVerifier::builder_with_provider(roots(trust)?, provider);
+            let verifier =
+                WebPkiClientVerifier::builder_with_provider(roots(trust)?, provider.clone());
             let verifier = if auth == ClientAuth::Want {
                 verifier.allow_unauthenticated()
             } else {
                 verifier
             };
-            builder.with_client_cert_verifier(
-                verifier
-                    .build()
-                    .map_err(|e| TlsError::Certificate(e.to_string()))?,
-            )
+            let webpki = verifier
+                .build()
+                .map_err(|e| TlsError::Certificate(e.to_string()))?;
+            builder.with_client_cert_verifier(Arc::new(V1Tolerant::new(
+                webpki,
+                trust.to_vec(),
+                provider.signature_verification_algorithms,
+            )))
         }
     };
-    let config = builder
-        .with_single_cert(identity.chain.clone(), identity.key.clone_key())
-        .map_err(TlsError::Rustls)?;
-    Ok(Arc::new(config))
+    let key = certified_key(identity, &provider)?;
+    Ok(Arc::new(builder.with_cert_resolver(Arc::new(Fixed(key)))))
 }
 
 /// A client's config: the servers' trust, the client's own identity for
@@ -174,7 +180,7 @@ pub fn client_config(
     let builder = ClientConfig::builder_with_provider(provider.clone())
         .with_protocol_versions(&protocols.versions()?)
         .map_err(TlsError::Rustls)?;
-    let webpki = WebPkiServerVerifier::builder_with_provider(roots(trust)?, provider)
+    let webpki = WebPkiServerVerifier::builder_with_provider(roots(trust)?, provider.clone())
         .build()
         .map_err(|e| TlsError::Certificate(e.to_string()))?;
     let builder = if verify_hostname {
@@ -185,12 +191,60 @@ pub fn client_config(
             .with_custom_certificate_verifier(Arc::new(AnyName(webpki)))
     };
     let config = match identity {
-        Some(id) => builder
-            .with_client_auth_cert(id.chain.clone(), id.key.clone_key())
-            .map_err(TlsError::Rustls)?,
+        Some(id) => {
+            builder.with_client_cert_resolver(Arc::new(Fixed(certified_key(id, &provider)?)))
+        }
         None => builder.with_no_client_auth(),
     };
     Ok(Arc::new(config))
+}
+
+/// The identity's key for rustls, checked against its certificate here:
+/// rustls's own check parses the certificate with webpki, which refuses
+/// X.509 v1 certificates that Java takes (see `legacy`).
+fn certified_key(
+    identity: &Identity,
+    provider: &CryptoProvider,
+) -> Result<Arc<CertifiedKey>, TlsError> {
+    let key = provider
+        .key_provider
+        .load_private_key(identity.key.clone_key())
+        .map_err(TlsError::Rustls)?;
+    let end = identity
+        .chain
+        .first()
+        .ok_or_else(|| TlsError::Certificate("no certificate for the key".into()))?;
+    let (_, cert) = X509Certificate::from_der(end.as_ref())
+        .map_err(|e| TlsError::Certificate(format!("cannot parse the certificate: {e}")))?;
+    if key
+        .public_key()
+        .is_some_and(|spki| spki.as_ref() != cert.public_key().raw)
+    {
+        return Err(TlsError::Certificate(
+            "the private key does not belong to the certificate".into(),
+        ));
+    }
+    Ok(Arc::new(CertifiedKey::new(identity.chain.clone(), key)))
+}
+
+/// One certificate for every handshake, server or client side.
+#[derive(Debug)]
+struct Fixed(Arc<CertifiedKey>);
+
+impl ResolvesServerCert for Fixed {
+    fn resolve(&self, _hello: ClientHello<'_>) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+}
+
+impl ResolvesClientCert for Fixed {
+    fn resolve(&self, _hints: &[&[u8]], _schemes: &[SignatureScheme]) -> Option<Arc<CertifiedKey>> {
+        Some(self.0.clone())
+    }
+
+    fn has_certs(&self) -> bool {
+        true
+    }
 }
 
 /// The webpki check but for the name (`ssl.hostnameVerification=false`):

@@ -18,6 +18,7 @@
 
 pub mod configs;
 pub mod dn;
+mod legacy;
 pub mod store;
 
 pub use configs::{ClientAuth, Protocols, client_config, server_config};
