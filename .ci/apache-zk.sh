@@ -6,6 +6,8 @@
 #                                 wipe DIR, write a zoo.cfg (plus these lines),
 #                                 start, wait until it serves
 #   apache-zk.sh stop DIR         stop the one started in DIR
+# SERVER_JVMFLAGS are passed to the JVM, as ZooKeeper's own scripts do
+# (e.g. -Djava.security.auth.login.config=jaas.conf for SASL).
 set -euo pipefail
 
 cmd=${1:?start|stop}; dir=${2:?DIR}
@@ -30,7 +32,8 @@ CFG
   for line in "${@:4}"; do echo "$line" >> "$dir/zoo.cfg"; done
   printf 'log4j.rootLogger=WARN, F\nlog4j.appender.F=org.apache.log4j.FileAppender\nlog4j.appender.F.File=%s/zookeeper.log\nlog4j.appender.F.layout=org.apache.log4j.PatternLayout\nlog4j.appender.F.layout.ConversionPattern=%%d %%-5p %%m%%n\n' "$dir" > "$dir/log4j.properties"
   # The container manager's interval is a JVM property, not a zoo.cfg key.
-  setsid java -Xmx512m -Dzookeeper.admin.enableServer=false -Dznode.container.checkIntervalMs=200 \
+  # shellcheck disable=SC2086 # the flags are words, as in zkServer.sh
+  setsid java -Xmx512m ${SERVER_JVMFLAGS:-} -Dzookeeper.admin.enableServer=false -Dznode.container.checkIntervalMs=200 \
     -Dlog4j.configuration="file:$dir/log4j.properties" \
     -cp "$jars" org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" >"$dir/out.log" 2>&1 </dev/null &
   echo $! > "$dir/pid"

@@ -8,6 +8,7 @@ use bytes::Bytes;
 use crate::chroot::Chroot;
 use crate::client::Client;
 use crate::error::{Error, Result};
+use crate::sasl::SaslCredentials;
 use crate::tls::ClientTls;
 
 /// One `host:port` of a connect string. Names are resolved at every
@@ -53,6 +54,7 @@ pub struct ClientBuilder {
     pub(crate) auth: Vec<(String, Bytes)>,
     pub(crate) session: Option<(i64, Bytes)>,
     pub(crate) tls: Option<Arc<ClientTls>>,
+    pub(crate) sasl: Option<SaslCredentials>,
 }
 
 impl ClientBuilder {
@@ -88,6 +90,7 @@ impl ClientBuilder {
             auth: Vec::new(),
             session: None,
             tls: None,
+            sasl: None,
         })
     }
 
@@ -119,6 +122,13 @@ impl ClientBuilder {
     /// Connect with TLS (to the servers' `secureClientPort`).
     pub fn tls(mut self, tls: ClientTls) -> Self {
         self.tls = Some(Arc::new(tls));
+        self
+    }
+
+    /// Authenticate with SASL DIGEST-MD5 at every (re)connect, before any
+    /// other request.
+    pub fn sasl(mut self, credentials: SaslCredentials) -> Self {
+        self.sasl = Some(credentials);
         self
     }
 

@@ -193,6 +193,9 @@ pub enum Error {
     /// missing trust store); the text names the file and the reason.
     #[error("TLS: {0}")]
     Tls(String),
+    /// The SASL settings cannot be used (a JAAS file that does not load).
+    #[error("SASL: {0}")]
+    Sasl(String),
 }
 
 impl Error {

@@ -41,6 +41,7 @@ mod chroot;
 mod client;
 mod error;
 mod multi;
+pub mod sasl;
 mod session;
 pub mod tls;
 mod types;

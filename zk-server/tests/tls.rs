@@ -16,13 +16,7 @@ use zk_testkit::tls::{Issued, TestPki};
 
 /// A server with TLS on a free port beside its plain one.
 async fn tls_server(server: &Issued, extra: &[&str]) -> TestingServer {
-    let mut builder = TestingServer::builder()
-        .config("secureClientPort=0")
-        .config(&format!(
-            "ssl.keyStore.location={}",
-            server.combined.display()
-        ))
-        .config(&format!("ssl.trustStore.location={}", server.ca.display()));
+    let mut builder = TestingServer::builder().tls(&server.combined, &server.ca);
     for line in extra {
         builder = builder.config(line);
     }
@@ -239,9 +233,7 @@ async fn new_certificates_are_used_without_a_restart() {
     let live = pki.dir().join("live.pem");
     std::fs::copy(&first.combined, &live).expect("copy");
     let server = TestingServer::builder()
-        .config("secureClientPort=0")
-        .config(&format!("ssl.keyStore.location={}", live.display()))
-        .config(&format!("ssl.trustStore.location={}", pki.ca().display()))
+        .tls(&live, pki.ca())
         .start()
         .await
         .expect("starts");
@@ -279,10 +271,8 @@ async fn stores_made_by_keytool_and_openssl_serve() {
     let alice_p12 = zk_testkit::require!(alice.pkcs12("secret"));
     // The server: JKS key and trust stores, types from the file names.
     let server = TestingServer::builder()
-        .config("secureClientPort=0")
-        .config(&format!("ssl.keyStore.location={}", key_jks.display()))
+        .tls(&key_jks, &trust_jks)
         .config("ssl.keyStore.password=changeit")
-        .config(&format!("ssl.trustStore.location={}", trust_jks.display()))
         .config("ssl.trustStore.password=changeit")
         .start()
         .await
@@ -325,12 +315,7 @@ async fn an_unusable_key_store_stops_the_start_naming_the_file() {
     let pki = TestPki::new("bad");
     let junk = pki.dir().join("junk.pem");
     std::fs::write(&junk, "not a key").expect("junk");
-    let started = TestingServer::builder()
-        .config("secureClientPort=0")
-        .config(&format!("ssl.keyStore.location={}", junk.display()))
-        .config(&format!("ssl.trustStore.location={}", pki.ca().display()))
-        .start()
-        .await;
+    let started = TestingServer::builder().tls(&junk, pki.ca()).start().await;
     let err = started.expect_err("a junk key store").to_string();
     assert!(err.contains("junk.pem"), "{err}");
     // A key that is not the certificate's.
@@ -340,9 +325,7 @@ async fn an_unusable_key_store_stops_the_start_naming_the_file() {
     let text = |p: &std::path::Path| std::fs::read_to_string(p).expect("read");
     std::fs::write(&mixed, text(&a.key) + &text(&b.chain)).expect("mixed");
     let err = TestingServer::builder()
-        .config("secureClientPort=0")
-        .config(&format!("ssl.keyStore.location={}", mixed.display()))
-        .config(&format!("ssl.trustStore.location={}", pki.ca().display()))
+        .tls(&mixed, pki.ca())
         .start()
         .await
         .expect_err("a mismatched key")

@@ -64,6 +64,26 @@ impl TestingServerBuilder {
         self
     }
 
+    /// TLS on a free second port (`secureClientPort`), with this key
+    /// store (key and certificate chain) and the trust store client
+    /// certificates are checked against; see
+    /// [`TestingServer::secure_connect_string`].
+    pub fn tls(self, key_store: &std::path::Path, trust_store: &std::path::Path) -> Self {
+        self.config("secureClientPort=0")
+            .config(&format!("ssl.keyStore.location={}", key_store.display()))
+            .config(&format!(
+                "ssl.trustStore.location={}",
+                trust_store.display()
+            ))
+    }
+
+    /// SASL (DIGEST-MD5) with the users of this JAAS file's `Server`
+    /// section.
+    pub fn sasl(self, jaas: &std::path::Path) -> Self {
+        self.config("authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider")
+            .config(&format!("jaasLoginConfig={}", jaas.display()))
+    }
+
     /// The client port (default: a free one).
     pub fn port(mut self, port: u16) -> Self {
         self.port = port;

@@ -11,13 +11,16 @@ use std::sync::Arc;
 
 use tokio::io::AsyncWriteExt;
 use tokio_util::codec::FramedRead;
-use zk_proto::client::{ConnectRequest, ConnectResponse};
+use zk_proto::client::{ConnectRequest, ConnectResponse, ReplyHeader, RequestHeader, SaslRequest};
 use zk_proto::frame::{FrameCodec, write_frame};
 use zk_proto::{Decode, Encode};
+use zk_proto::{ErrorCode, OpCode};
+use zk_sasl::digest::DigestClient;
 
 use super::{Command, Outgoing, SessionInfo, SessionTask};
 use crate::builder::HostPort;
 use crate::error::{Error, Result};
+use crate::sasl::SaslCredentials;
 use crate::tls::{ClientTls, ReadHalf, Stream, WriteHalf};
 use crate::types::SessionState;
 
@@ -34,6 +37,24 @@ struct Attempt {
     request: ConnectRequest,
     per_host: Duration,
     tls: Option<Arc<ClientTls>>,
+    sasl: Option<SaslCredentials>,
+}
+
+/// How a round of connection attempts ended.
+enum Round {
+    Connected(Conn, ConnectResponse),
+    /// A server refused our SASL credentials: final, as in the Java client.
+    Refused,
+    NoServer,
+}
+
+/// Why one handshake failed.
+#[derive(Debug, thiserror::Error)]
+enum HandshakeError {
+    #[error("{0}")]
+    Io(#[from] std::io::Error),
+    #[error("SASL refused: {0}")]
+    Refused(String),
 }
 
 impl SessionTask {
@@ -75,14 +96,16 @@ impl SessionTask {
                 },
                 per_host,
                 tls: self.opts.tls.clone(),
+                sasl: self.opts.sasl.clone(),
             };
             let round = self.while_disconnected(try_round(attempt)).await?;
             match round {
-                Some((conn, resp)) if resp.timeout_ms <= 0 => {
+                Round::Refused => return Err(Error::AuthFailed),
+                Round::Connected(conn, resp) if resp.timeout_ms <= 0 => {
                     drop(conn);
                     return Err(Error::SessionExpired);
                 }
-                Some((conn, resp)) => {
+                Round::Connected(conn, resp) => {
                     self.seen_rw |= !conn.read_only;
                     self.session_id = resp.session_id;
                     self.password = resp.passwd.clone();
@@ -96,7 +119,7 @@ impl SessionTask {
                     }
                     return Ok(conn);
                 }
-                None => {
+                Round::NoServer => {
                     let pause = backoff.next().unwrap_or(Duration::from_secs(1));
                     self.while_disconnected(tokio::time::sleep(pause)).await?;
                 }
@@ -183,63 +206,67 @@ async fn is_read_write(host: &HostPort, tls: Option<&Arc<ClientTls>>) -> bool {
 }
 
 /// Tries each host once; the first handshake wins.
-async fn try_round(attempt: Attempt) -> Option<(Conn, ConnectResponse)> {
+async fn try_round(attempt: Attempt) -> Round {
     for host in &attempt.hosts {
-        let result = tokio::time::timeout(
-            attempt.per_host,
-            try_host(host, &attempt.request, attempt.tls.as_ref()),
-        )
-        .await;
+        let result = tokio::time::timeout(attempt.per_host, try_host(host, &attempt)).await;
         match result {
-            Ok(Ok(found)) => return Some(found),
+            Ok(Ok((conn, resp))) => return Round::Connected(conn, resp),
+            Ok(Err(HandshakeError::Refused(why))) => {
+                tracing::warn!(host = %host.host, port = host.port, why, "SASL authentication failed");
+                return Round::Refused;
+            }
             Ok(Err(e)) => {
                 tracing::debug!(host = %host.host, port = host.port, error = %e, "connect failed")
             }
             Err(_) => tracing::debug!(host = %host.host, port = host.port, "connect timed out"),
         }
     }
-    None
+    Round::NoServer
 }
 
 async fn try_host(
     host: &HostPort,
-    request: &ConnectRequest,
-    tls: Option<&Arc<ClientTls>>,
-) -> std::io::Result<(Conn, ConnectResponse)> {
+    attempt: &Attempt,
+) -> Result<(Conn, ConnectResponse), HandshakeError> {
     // Resolved now, not once at start-up (ZOOKEEPER-2184).
     let addrs = tokio::net::lookup_host((host.host.as_str(), host.port)).await?;
-    let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "no address");
+    let mut last = std::io::Error::new(std::io::ErrorKind::NotFound, "no address").into();
     for addr in addrs {
-        match handshake(&host.host, addr, request, tls).await {
+        match handshake(&host.host, addr, attempt).await {
             Ok(found) => return Ok(found),
+            Err(e @ HandshakeError::Refused(_)) => return Err(e),
             Err(e) => last = e,
         }
     }
     Err(last)
 }
 
+/// The largest frame the handshake and SASL steps read.
+const HANDSHAKE_FRAME_MAX: usize = 64 * 1024;
+
 async fn handshake(
     host: &str,
     addr: std::net::SocketAddr,
-    request: &ConnectRequest,
-    tls: Option<&Arc<ClientTls>>,
-) -> std::io::Result<(Conn, ConnectResponse)> {
-    let (mut reader, mut writer) = Stream::connect(host, addr, tls).await?.split();
+    attempt: &Attempt,
+) -> Result<(Conn, ConnectResponse), HandshakeError> {
+    let (mut reader, mut writer) = Stream::connect(host, addr, attempt.tls.as_ref())
+        .await?
+        .split();
     let mut buf = BytesMut::new();
-    write_frame(&mut buf, |b| request.encode(b));
+    write_frame(&mut buf, |b| attempt.request.encode(b));
     writer.write_all(&buf).await?;
-    let mut frames = FramedRead::new(&mut reader, FrameCodec::new(1024));
-    let mut frame: Bytes = match frames.next().await {
-        Some(Ok(f)) => f,
-        Some(Err(e)) => return Err(std::io::Error::other(e.to_string())),
-        None => return Err(std::io::ErrorKind::UnexpectedEof.into()),
-    };
+    let mut frames = FramedRead::new(&mut reader, FrameCodec::new(HANDSHAKE_FRAME_MAX));
+    let mut frame = next_frame(&mut frames).await?;
+    let resp = ConnectResponse::decode(&mut frame).map_err(std::io::Error::other)?;
+    if let Some(creds) = &attempt.sasl
+        && resp.timeout_ms > 0
+    {
+        sasl(&mut frames, &mut writer, creds).await?;
+    }
     if !frames.read_buffer().is_empty() {
-        return Err(std::io::Error::other("data after the handshake"));
+        return Err(std::io::Error::other("data after the handshake").into());
     }
     drop(frames);
-    let resp =
-        ConnectResponse::decode(&mut frame).map_err(|e| std::io::Error::other(e.to_string()))?;
     Ok((
         Conn {
             reader,
@@ -248,4 +275,63 @@ async fn handshake(
         },
         resp,
     ))
+}
+
+type Frames<'a> = FramedRead<&'a mut ReadHalf, FrameCodec>;
+
+async fn next_frame(frames: &mut Frames<'_>) -> std::io::Result<Bytes> {
+    match frames.next().await {
+        Some(Ok(f)) => Ok(f),
+        Some(Err(e)) => Err(std::io::Error::other(e.to_string())),
+        None => Err(std::io::ErrorKind::UnexpectedEof.into()),
+    }
+}
+
+/// DIGEST-MD5 before anything else on the connection: the empty first
+/// token, the response to the challenge, the server's `rspauth` checked.
+async fn sasl(
+    frames: &mut Frames<'_>,
+    writer: &mut WriteHalf,
+    creds: &SaslCredentials,
+) -> Result<(), HandshakeError> {
+    let mut client = DigestClient::new(&creds.user, &creds.password);
+    let mut token = client.initial();
+    // Two round trips; a server that wants more is not DIGEST-MD5.
+    for xid in 1..=3 {
+        let mut buf = BytesMut::new();
+        write_frame(&mut buf, |b| {
+            RequestHeader {
+                xid,
+                op: OpCode::Sasl.code(),
+            }
+            .encode(b);
+            SaslRequest {
+                token: Bytes::from(std::mem::take(&mut token)),
+            }
+            .encode(b);
+        });
+        writer.write_all(&buf).await?;
+        let mut frame = next_frame(frames).await?;
+        let header = ReplyHeader::decode(&mut frame).map_err(std::io::Error::other)?;
+        if header.err != 0 {
+            return Err(HandshakeError::Refused(format!(
+                "the server answered {}",
+                ErrorCode::from_code(header.err)
+                    .map_or_else(|| header.err.to_string(), |c| format!("{c:?}"))
+            )));
+        }
+        let challenge = Bytes::decode(&mut frame).map_err(std::io::Error::other)?;
+        if challenge.is_empty() && client.awaiting_rspauth() {
+            // ZooKeeper answers a failed exchange this way when it keeps
+            // such clients (`allowSaslFailedClients`): go on unauthenticated.
+            tracing::warn!("SASL failed; the server keeps the connection unauthenticated");
+            return Ok(());
+        }
+        match client.step(&challenge) {
+            Ok(Some(next)) => token = next,
+            Ok(None) => return Ok(()),
+            Err(e) => return Err(HandshakeError::Refused(e.to_string())),
+        }
+    }
+    Err(HandshakeError::Refused("the exchange did not end".into()))
 }

@@ -9,8 +9,10 @@ use std::path::{Path, PathBuf};
 use zk_proto::frame::DEFAULT_MAX_FRAME;
 
 pub mod container;
+pub mod sasl;
 pub mod tls;
 
+pub use sasl::SaslConfig;
 pub use tls::{TlsConfig, TlsSettings};
 
 #[derive(Debug, thiserror::Error)]
@@ -129,6 +131,8 @@ pub struct Config {
     pub client_port_set: bool,
     /// TLS on the client port and between members.
     pub tls: TlsConfig,
+    /// SASL for clients: the users, super users, enforcement.
+    pub sasl: SaslConfig,
     /// Where the config came from, for `conf` and `status`.
     pub source: Option<PathBuf>,
 }
@@ -168,6 +172,7 @@ impl Default for Config {
             standalone_enabled: true,
             client_port_set: false,
             tls: TlsConfig::default(),
+            sasl: SaslConfig::default(),
             source: None,
         }
     }
@@ -223,6 +228,7 @@ impl Config {
         })?;
         let mut config = Config::parse(&text)?;
         config.source = Some(path.to_owned());
+        config.sasl.jaas_from_env()?;
         if !config.servers.is_empty() {
             let myid = match read_myid(&config.data_dir) {
                 // One server line and no myid: that line is this server.
@@ -337,6 +343,7 @@ impl Config {
                 }
                 k if ACCEPTED.contains(&k) => {}
                 k if c.tls.set(k, value)? => {}
+                k if c.sasl.set(k, value)? => {}
                 _ => tracing::warn!(key, "unknown configuration key ignored"),
             }
         }
@@ -344,6 +351,7 @@ impl Config {
             return Err(bad("tickTime", "0", "must be positive"));
         }
         c.tls.validate()?;
+        c.sasl.finish()?;
         if !data_dir_set && !c.in_memory {
             return Err(ConfigError::Missing {
                 key: "dataDir",

@@ -92,6 +92,9 @@ pub struct Conn {
     /// Writes (and the handshake's createSession) in the pipeline.
     pub inflight_writes: usize,
     pub queue: VecDeque<Queued>,
+    /// A SASL exchange under way (or over: it is kept so that a second one
+    /// on the connection fails, as in ZooKeeper).
+    pub sasl: Option<zk_sasl::digest::DigestServer>,
 }
 
 impl Conn {
@@ -108,6 +111,7 @@ impl Conn {
             stats,
             inflight_writes: 0,
             queue: VecDeque::new(),
+            sasl: None,
         }
     }
 

@@ -289,6 +289,12 @@ impl Core {
                 self.touched.insert(c.session_id);
             }
         }
+        if !self.enforce_auth(conn, xid, &req) {
+            return;
+        }
+        let Some(c) = self.conns.get_mut(&conn) else {
+            return;
+        };
         if c.must_wait(&req) {
             c.queue.push_back(Queued::Request { xid, req });
             return;

@@ -23,6 +23,7 @@ mod overlay;
 pub mod prep;
 mod read;
 mod replica;
+mod sasl;
 
 pub use conn::{ConnId, ConnStats, Outbound, Outbox};
 pub use core::{Core, StateMsg};

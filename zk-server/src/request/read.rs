@@ -99,7 +99,10 @@ impl Core {
                 before = self.set_watches(conn, r);
                 Ok(Response::Empty)
             }
-            Request::Sasl(_) => Err(ErrorCode::Unimplemented),
+            Request::Sasl(r) => {
+                self.sasl_step(conn, xid, &r.token);
+                return;
+            }
             // Writes never get here; anything else is not implemented.
             _ => Err(ErrorCode::Unimplemented),
         };

@@ -1,13 +1,15 @@
-//! TLS with Apache ZooKeeper's own programs: the Java zkCli (Netty, a JKS
-//! key store from keytool) against our TLS port, and our client against
-//! Apache ZooKeeper 3.8's TLS port, which must name our client's
-//! certificate exactly as our server does. Skipped without Debian's
+//! TLS and SASL with Apache ZooKeeper's own programs: the Java zkCli
+//! against our TLS port (Netty, a JKS key store from keytool) and with
+//! SASL DIGEST-MD5 (a JAAS `Client` section); our client against Apache
+//! ZooKeeper 3.8's TLS port, which must name our client's certificate
+//! exactly as our server does, and with SASL. Skipped without Debian's
 //! `zookeeper` package, a JVM or keytool.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Duration;
 
+use zk_client::sasl::SaslCredentials;
 use zk_client::tls::{ClientTls, StoreSpec};
 use zk_client::{Client, CreateOptions};
 use zk_testing::TestingServer;
@@ -31,6 +33,26 @@ fn java_tls_flags(key: &Path, trust: &Path, password: &str) -> String {
         key.display(),
         trust.display()
     )
+}
+
+/// A JAAS file with a server user and the Java client's credentials.
+fn jaas(dir: &Path) -> PathBuf {
+    let path = dir.join("jaas.conf");
+    std::fs::write(
+        &path,
+        r#"Server {
+    org.apache.zookeeper.server.auth.DigestLoginModule required
+    user_jaasuser="jaas_password";
+};
+Client {
+    org.apache.zookeeper.server.auth.DigestLoginModule required
+    username="jaasuser"
+    password="jaas_password";
+};
+"#,
+    )
+    .expect("jaas.conf");
+    path
 }
 
 fn zkcli(zkcli: &Path, flags: &str, server: &str, args: &[&str]) -> String {
@@ -58,12 +80,7 @@ async fn java_zkcli_uses_our_tls_port_with_its_certificate() {
     let key = zk_testkit::require!(java.jks("changeit"));
     let trust = zk_testkit::require!(pki.trust_jks("changeit"));
     let server = TestingServer::builder()
-        .config("secureClientPort=0")
-        .config(&format!(
-            "ssl.keyStore.location={}",
-            server_cert.combined.display()
-        ))
-        .config(&format!("ssl.trustStore.location={}", pki.ca().display()))
+        .tls(&server_cert.combined, pki.ca())
         .start()
         .await
         .expect("starts");
@@ -94,6 +111,103 @@ async fn java_zkcli_uses_our_tls_port_with_its_certificate() {
         .await
         .expect("plain");
     assert_eq!(plain.get_data("/java").await, Err(zk_client::Error::NoAuth));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "drives Apache ZooKeeper's zkCli.sh with SASL (apt-get install zookeeper): run with --include-ignored"]
+async fn java_zkcli_authenticates_with_sasl_digest() {
+    let zkcli_sh = zk_testkit::require!(zk_testkit::tools::zkcli());
+    let pki = TestPki::new("java-sasl"); // for its temporary directory
+    let jaas = jaas(pki.dir());
+    let server = TestingServer::builder()
+        .sasl(&jaas)
+        .start()
+        .await
+        .expect("starts");
+    let addr = server.connect_string();
+    let flags = format!("-Djava.security.auth.login.config={}", jaas.display());
+    let wrong = pki.dir().join("wrong.conf");
+    std::fs::write(
+        &wrong,
+        "Client { org.apache.zookeeper.server.auth.DigestLoginModule required username=\"jaasuser\" password=\"nope\"; };",
+    )
+    .expect("wrong.conf");
+    let wrong_flags = format!("-Djava.security.auth.login.config={}", wrong.display());
+    let (created, whoami, refused) = tokio::task::spawn_blocking(move || {
+        let created = zkcli(
+            &zkcli_sh,
+            &flags,
+            &addr,
+            &["create", "/java-sasl", "v", "sasl:jaasuser:cdrwa"],
+        );
+        let whoami = zkcli(&zkcli_sh, &flags, &addr, &["whoami"]);
+        let refused = zkcli(&zkcli_sh, &wrong_flags, &addr, &["get", "/java-sasl"]);
+        (created, whoami, refused)
+    })
+    .await
+    .expect("zkCli");
+    assert!(created.contains("Created /java-sasl"), "{created}");
+    assert!(whoami.contains("jaasuser"), "{whoami}");
+    assert!(
+        !refused.lines().any(|l| l == "v"),
+        "a wrong password reads nothing: {refused}"
+    );
+    let anonymous = Client::connect(&server.connect_string())
+        .await
+        .expect("plain");
+    assert_eq!(
+        anonymous.get_data("/java-sasl").await,
+        Err(zk_client::Error::NoAuth)
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "runs Apache ZooKeeper 3.8 with SASL (apt-get install zookeeper): run with --include-ignored"]
+async fn our_client_authenticates_with_sasl_to_apache_zookeeper() {
+    zk_testkit::require!(zk_testkit::tools::debian_classpath(
+        &["zookeeper"],
+        "zookeeper"
+    ));
+    let pki = TestPki::new("apache-sasl");
+    let jaas = jaas(pki.dir());
+    let port = free_port();
+    let dir = pki.dir().join("apache");
+    let started = Command::new(repo().join(".ci/apache-zk.sh"))
+        .arg("start")
+        .arg(&dir)
+        .arg(port.to_string())
+        .arg("authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider")
+        .env(
+            "SERVER_JVMFLAGS",
+            format!("-Djava.security.auth.login.config={}", jaas.display()),
+        )
+        .output()
+        .expect("apache-zk.sh");
+    let _apache = Apache(dir);
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    let addr = format!("127.0.0.1:{port}");
+    let client = Client::builder(&addr)
+        .expect("connect string")
+        .sasl(SaslCredentials::from_jaas(&jaas).expect("Client section"))
+        .connect()
+        .await
+        .expect("our client authenticates to Apache ZooKeeper");
+    let me = client.whoami().await.expect("whoami");
+    assert!(
+        me.iter()
+            .any(|id| id.auth_scheme == "sasl" && id.user == "jaasuser"),
+        "{me:?}"
+    );
+    let wrong = Client::builder(&addr)
+        .expect("connect string")
+        .sasl(SaslCredentials::digest("jaasuser", "nope"))
+        .connect()
+        .await;
+    assert_eq!(wrong.err(), Some(zk_client::Error::AuthFailed));
 }
 
 /// Stops the Apache ZooKeeper started in `dir` when dropped.
@@ -170,12 +284,7 @@ async fn our_client_uses_apache_zookeeper_tls_and_both_servers_name_it_alike() {
     let theirs = client.whoami().await.expect("whoami from Apache");
     // Ours, with the same certificate.
     let server = TestingServer::builder()
-        .config("secureClientPort=0")
-        .config(&format!(
-            "ssl.keyStore.location={}",
-            server_cert.combined.display()
-        ))
-        .config(&format!("ssl.trustStore.location={}", pki.ca().display()))
+        .tls(&server_cert.combined, pki.ca())
         .start()
         .await
         .expect("ours starts");
