@@ -75,3 +75,92 @@ async fn zkcli_scenario() {
     run(cmd).await;
     server.shutdown().await;
 }
+
+/// A port P with P..P+span free a moment ago (kazoo's harness puts each
+/// member's ports at fixed steps from one base).
+fn free_span(span: u16) -> u16 {
+    loop {
+        let base = 20_000 + fastrand::u16(0..40_000);
+        let free =
+            (base..base + span).all(|p| std::net::TcpListener::bind(("127.0.0.1", p)).is_ok());
+        if free {
+            return base;
+        }
+    }
+}
+
+/// kazoo's own TLS and SASL tests (`kazoo/tests/test_client.py::TestSSLClient`,
+/// `kazoo/tests/test_sasl.py`), unchanged, through kazoo's own harness: it
+/// writes each member's zoo.cfg (TLS on `secureClientPort` with the JKS
+/// stores it makes, the SASL provider) and JAAS file and starts `java`,
+/// which `interop/kazoo-harness/java` turns into our server. The Kerberos
+/// tests skip themselves without a KDC.
+async fn kazoo_own_security_tests(members: usize) {
+    let python = zk_testkit::require!(
+        tokio::task::spawn_blocking(zk_testkit::tools::kazoo_python)
+            .await
+            .expect("join")
+    );
+    let tests = Command::new(&python)
+        .args([
+            "-c",
+            "import kazoo, os; print(os.path.dirname(kazoo.__file__))",
+        ])
+        .output()
+        .expect("python runs");
+    let kazoo = PathBuf::from(String::from_utf8_lossy(&tests.stdout).trim()).join("tests");
+    let work = std::env::temp_dir().join(format!("zk-kazoo-own-{members}-{}", std::process::id()));
+    std::fs::create_dir_all(&work).expect("work dir");
+    let path = format!(
+        "{}:{}",
+        interop_dir().join("kazoo-harness").display(),
+        std::env::var("PATH").unwrap_or_default()
+    );
+    let mut cmd = Command::new(python);
+    cmd.args([
+        "-m",
+        "pytest",
+        "-q",
+        "-p",
+        "no:cacheprovider",
+        "-W",
+        "ignore::DeprecationWarning",
+    ])
+    .arg(kazoo.join("test_client.py::TestSSLClient"))
+    .arg(kazoo.join("test_sasl.py"))
+    .current_dir(&work)
+    .env("PATH", path)
+    .env("ZK_SERVER_BIN", env!("CARGO_BIN_EXE_zk-server"))
+    .env("ZOOKEEPER_CLASSPATH", "zk-rs")
+    .env("ZOOKEEPER_VERSION", "3.9.3")
+    .env("ZOOKEEPER_CLUSTER_SIZE", members.to_string())
+    .env(
+        "ZOOKEEPER_PORT_OFFSET",
+        free_span(10 * members as u16 + 5).to_string(),
+    );
+    let out = tokio::task::spawn_blocking(move || cmd.output())
+        .await
+        .expect("join")
+        .expect("pytest runs");
+    let _ = std::fs::remove_dir_all(&work);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    // TestSSLClient's test and the four DIGEST-MD5 tests ran and passed.
+    assert!(text.contains("5 passed"), "{text}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "drives kazoo's own harness and tests (installed into target/venv-kazoo on first use): run with --include-ignored"]
+async fn kazoo_own_tls_and_sasl_tests_standalone() {
+    kazoo_own_security_tests(1).await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+#[ignore = "drives kazoo's own harness and tests (installed into target/venv-kazoo on first use): run with --include-ignored"]
+async fn kazoo_own_tls_and_sasl_tests_on_three_members() {
+    kazoo_own_security_tests(3).await;
+}

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use zk_proto::frame::DEFAULT_MAX_FRAME;
 
 pub mod container;
+pub mod jvm;
 pub mod sasl;
 pub mod tls;
 
@@ -226,9 +227,14 @@ impl Config {
             path: path.to_owned(),
             error,
         })?;
-        let mut config = Config::parse(&text)?;
+        // What SERVER_JVMFLAGS/JVMFLAGS set as system properties applies
+        // too, behind the file's own lines.
+        let from_flags = jvm::lines_from_flags(&jvm::process_flags(), &text);
+        if !from_flags.is_empty() {
+            tracing::info!(settings = %from_flags.trim().replace('\n', " "), "settings from JVM flags");
+        }
+        let mut config = Config::parse(&format!("{text}\n{from_flags}"))?;
         config.source = Some(path.to_owned());
-        config.sasl.jaas_from_env()?;
         if !config.servers.is_empty() {
             let myid = match read_myid(&config.data_dir) {
                 // One server line and no myid: that line is this server.

@@ -1,7 +1,7 @@
 //! zoo.cfg's SASL keys, as ZooKeeper 3.9 has them: the provider
 //! (`authProvider.N=...SASLAuthenticationProvider`), the JAAS file with the
 //! users (`-Djava.security.auth.login.config=FILE` in `SERVER_JVMFLAGS` or
-//! `JVMFLAGS`, or our key `jaasLoginConfig`), super users
+//! `JVMFLAGS`, see `jvm`, or our key `jaasLoginConfig`), super users
 //! (`superUser`, `SASLAuthenticationProvider.superPassword`), what a
 //! failed exchange does (`allowSaslFailedClients`), and enforcement
 //! (`sessionRequireClientSASLAuth`, `enforce.auth.enabled` with
@@ -22,9 +22,6 @@ const KNOWN_PROVIDERS: &[&str] = &[
     "org.apache.zookeeper.server.auth.IPAuthenticationProvider",
     "org.apache.zookeeper.server.auth.X509AuthenticationProvider",
 ];
-
-/// The JVM flag ZooKeeper's scripts pass the JAAS file with.
-const JAAS_FLAG: &str = "-Djava.security.auth.login.config=";
 
 /// SASL as configured.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -104,26 +101,6 @@ impl SaslConfig {
         }
         if let Some(path) = self.jaas_path.clone() {
             self.load(&path)?;
-        }
-        Ok(())
-    }
-
-    /// The JAAS file named in the JVM flags ZooKeeper's scripts use, when
-    /// zoo.cfg names none (`SERVER_JVMFLAGS`, then `JVMFLAGS`).
-    pub fn jaas_from_env(&mut self) -> Result<(), ConfigError> {
-        if self.jaas_path.is_some() {
-            return Ok(());
-        }
-        let found = ["SERVER_JVMFLAGS", "JVMFLAGS"].iter().find_map(|var| {
-            let flags = std::env::var(var).ok()?;
-            flags
-                .split_whitespace()
-                .find_map(|f| f.strip_prefix(JAAS_FLAG))
-                .map(|p| PathBuf::from(p.trim_matches('"')))
-        });
-        if let Some(path) = found {
-            self.load(&path)?;
-            self.jaas_path = Some(path);
         }
         Ok(())
     }
