@@ -93,8 +93,9 @@ fn free_span(span: u16) -> u16 {
 /// `kazoo/tests/test_sasl.py`), unchanged, through kazoo's own harness: it
 /// writes each member's zoo.cfg (TLS on `secureClientPort` with the JKS
 /// stores it makes, the SASL provider) and JAAS file and starts `java`,
-/// which `interop/kazoo-harness/java` turns into our server. The Kerberos
-/// tests skip themselves without a KDC.
+/// which `interop/kazoo-harness/java` turns into our server; an ensemble's
+/// members also use quorum TLS (certificates of ours). The Kerberos tests
+/// skip themselves without a KDC.
 async fn kazoo_own_security_tests(members: usize) {
     let python = zk_testkit::require!(
         tokio::task::spawn_blocking(zk_testkit::tools::kazoo_python)
@@ -111,6 +112,8 @@ async fn kazoo_own_security_tests(members: usize) {
     let kazoo = PathBuf::from(String::from_utf8_lossy(&tests.stdout).trim()).join("tests");
     let work = std::env::temp_dir().join(format!("zk-kazoo-own-{members}-{}", std::process::id()));
     std::fs::create_dir_all(&work).expect("work dir");
+    let pki = zk_testkit::tls::TestPki::new("kazoo-quorum");
+    let member = pki.issue("member", "member", &["localhost", "127.0.0.1"]);
     let path = format!(
         "{}:{}",
         interop_dir().join("kazoo-harness").display(),
@@ -138,6 +141,10 @@ async fn kazoo_own_security_tests(members: usize) {
         "ZOOKEEPER_PORT_OFFSET",
         free_span(10 * members as u16 + 5).to_string(),
     );
+    if members > 1 {
+        cmd.env("ZK_QUORUM_KEYSTORE", &member.combined)
+            .env("ZK_QUORUM_TRUSTSTORE", pki.ca());
+    }
     let out = tokio::task::spawn_blocking(move || cmd.output())
         .await
         .expect("join")

@@ -13,7 +13,7 @@ pub mod jvm;
 pub mod sasl;
 pub mod tls;
 
-pub use sasl::SaslConfig;
+pub use sasl::{QuorumAuthConfig, SaslConfig};
 pub use tls::{TlsConfig, TlsSettings};
 
 #[derive(Debug, thiserror::Error)]
@@ -134,6 +134,8 @@ pub struct Config {
     pub tls: TlsConfig,
     /// SASL for clients: the users, super users, enforcement.
     pub sasl: SaslConfig,
+    /// SASL between members.
+    pub quorum_auth: QuorumAuthConfig,
     /// Where the config came from, for `conf` and `status`.
     pub source: Option<PathBuf>,
 }
@@ -174,6 +176,7 @@ impl Default for Config {
             client_port_set: false,
             tls: TlsConfig::default(),
             sasl: SaslConfig::default(),
+            quorum_auth: QuorumAuthConfig::default(),
             source: None,
         }
     }
@@ -350,6 +353,7 @@ impl Config {
                 k if ACCEPTED.contains(&k) => {}
                 k if c.tls.set(k, value)? => {}
                 k if c.sasl.set(k, value)? => {}
+                k if c.quorum_auth.set(k, value)? => {}
                 _ => tracing::warn!(key, "unknown configuration key ignored"),
             }
         }
@@ -358,6 +362,7 @@ impl Config {
         }
         c.tls.validate()?;
         c.sasl.finish()?;
+        c.quorum_auth.validate()?;
         if !data_dir_set && !c.in_memory {
             return Err(ConfigError::Missing {
                 key: "dataDir",

@@ -32,6 +32,8 @@ pub struct SaslConfig {
     pub jaas_path: Option<PathBuf>,
     /// The `Server` section's digest users.
     pub users: BTreeMap<String, String>,
+    /// The whole JAAS file, for the quorum's sections.
+    pub jaas: Option<Jaas>,
     /// Users that get super rights (`superUser`, `superUser.N`).
     pub super_users: Vec<String>,
     /// A failed exchange leaves the connection open, unauthenticated.
@@ -112,6 +114,7 @@ impl SaslConfig {
         if let Some(password) = &self.super_password {
             self.users.insert("super".into(), password.clone());
         }
+        self.jaas = Some(jaas);
         Ok(())
     }
 
@@ -123,6 +126,64 @@ impl SaslConfig {
     /// Whether SASL itself is enforced (a failed exchange answers -124).
     pub fn sasl_required(&self) -> bool {
         self.enforce_schemes.iter().any(|s| s == "sasl")
+    }
+}
+
+/// SASL between members (`quorum.auth.*`, ZooKeeper's server-to-server
+/// authentication): the JAAS `QuorumServer` section's users may connect,
+/// the `QuorumLearner` section's user is who this member connects as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct QuorumAuthConfig {
+    /// `quorum.auth.enableSasl`.
+    pub enable_sasl: bool,
+    /// `quorum.auth.learnerRequireSasl`: this member must have credentials.
+    pub learner_require: bool,
+    /// `quorum.auth.serverRequireSasl`: peers without SASL are refused.
+    pub server_require: bool,
+    /// `quorum.auth.learner.saslLoginContext` (default `QuorumLearner`).
+    pub learner_context: String,
+    /// `quorum.auth.server.saslLoginContext` (default `QuorumServer`).
+    pub server_context: String,
+}
+
+impl Default for QuorumAuthConfig {
+    fn default() -> QuorumAuthConfig {
+        QuorumAuthConfig {
+            enable_sasl: false,
+            learner_require: false,
+            server_require: false,
+            learner_context: "QuorumLearner".into(),
+            server_context: "QuorumServer".into(),
+        }
+    }
+}
+
+impl QuorumAuthConfig {
+    /// Takes `key=value` if it is a quorum auth key; `Ok(false)` if not.
+    pub fn set(&mut self, key: &str, value: &str) -> Result<bool, ConfigError> {
+        match key.strip_prefix("zookeeper.").unwrap_or(key) {
+            "quorum.auth.enableSasl" => self.enable_sasl = boolean(key, value)?,
+            "quorum.auth.learnerRequireSasl" => self.learner_require = boolean(key, value)?,
+            "quorum.auth.serverRequireSasl" => self.server_require = boolean(key, value)?,
+            "quorum.auth.learner.saslLoginContext" => self.learner_context = value.to_owned(),
+            "quorum.auth.server.saslLoginContext" => self.server_context = value.to_owned(),
+            // Kerberos only; the thread pool is not ours.
+            "quorum.auth.kerberos.servicePrincipal" | "quorum.cnxn.threads.size" => {}
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
+    /// Whether the keys make sense together.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if (self.learner_require || self.server_require) && !self.enable_sasl {
+            return Err(bad(
+                "quorum.auth.enableSasl",
+                "false",
+                "learnerRequireSasl and serverRequireSasl need enableSasl=true",
+            ));
+        }
+        Ok(())
     }
 }
 

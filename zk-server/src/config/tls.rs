@@ -43,6 +43,11 @@ pub struct TlsConfig {
     pub client: TlsSettings,
     /// `sslQuorum`: members talk TLS to each other.
     pub ssl_quorum: bool,
+    /// `portUnification`: the quorum ports take TLS and plain connections
+    /// (for a rolling upgrade to `sslQuorum`).
+    pub port_unification: bool,
+    /// `client.portUnification`: the plain client port takes TLS too.
+    pub client_port_unification: bool,
     pub quorum: TlsSettings,
     /// `X509AuthenticationProvider.superUser`: the subject (RFC 2253, as
     /// `whoami` shows it) that gets super rights.
@@ -79,6 +84,8 @@ impl TlsConfig {
             "secureClientPort" => self.secure_client_port = Some(num(key, value)?),
             "secureClientPortAddress" => self.secure_client_address = Some(num(key, value)?),
             "sslQuorum" => self.ssl_quorum = boolean(key, value)?,
+            "portUnification" => self.port_unification = boolean(key, value)?,
+            "client.portUnification" => self.client_port_unification = boolean(key, value)?,
             "X509AuthenticationProvider.superUser" => {
                 self.x509_super_user = Some(value.to_owned());
             }
@@ -106,6 +113,12 @@ impl TlsConfig {
             return Err(ConfigError::Missing {
                 key: "ssl.keyStore.location",
                 hint: "secureClientPort serves TLS: name the server's key and certificate",
+            });
+        }
+        if self.client_port_unification && self.client.key_store.is_none() {
+            return Err(ConfigError::Missing {
+                key: "ssl.keyStore.location",
+                hint: "client.portUnification serves TLS on the client port",
             });
         }
         if self.ssl_quorum && self.quorum.key_store.is_none() {

@@ -5,6 +5,7 @@
 mod connection;
 mod listener;
 mod ports;
+pub(crate) mod quorum;
 mod tls;
 pub mod transport;
 

@@ -8,6 +8,7 @@ use std::time::Duration;
 
 use zk_proto::data::Id;
 
+use super::quorum::{TLS_HANDSHAKE, peek};
 use super::tls::TlsServer;
 use super::transport::{Listener, Network, Stream};
 use crate::config::Config;
@@ -16,7 +17,8 @@ use crate::server::ServerError;
 /// The bound client ports.
 #[derive(Debug, Clone)]
 pub struct ClientPorts {
-    plain: Option<Arc<dyn Listener>>,
+    /// With `client.portUnification`, TLS for the clients that start it.
+    plain: Option<(Arc<dyn Listener>, Option<Arc<TlsServer>>)>,
     secure: Option<(Arc<dyn Listener>, Arc<TlsServer>)>,
 }
 
@@ -25,6 +27,8 @@ pub struct Accepted {
     stream: Stream,
     pub peer: SocketAddr,
     tls: Option<Arc<TlsServer>>,
+    /// TLS only if the client starts it (port unification).
+    unified: bool,
 }
 
 /// By hand: a stream has no `Debug`.
@@ -42,30 +46,36 @@ impl ClientPorts {
     /// loaded now (a bad key store stops the start, naming the file).
     pub async fn bind(config: &Config, net: &dyn Network) -> Result<ClientPorts, ServerError> {
         let any = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
+        let tls = if config.tls.secure_client_port.is_some() || config.tls.client_port_unification {
+            let server = TlsServer::new(&config.tls.client, config.tls.x509_super_user.clone())
+                .map_err(ServerError::Tls)?;
+            Some(Arc::new(server))
+        } else {
+            None
+        };
         let plain = if config.plain_client_port() {
             let addr = SocketAddr::new(
                 config.client_port_address.unwrap_or(any),
                 config.client_port,
             );
-            Some(bind(net, addr).await?)
+            let unified = tls.clone().filter(|_| config.tls.client_port_unification);
+            Some((bind(net, addr).await?, unified))
         } else {
             None
         };
-        let secure = match config.tls.secure_client_port {
-            Some(port) => {
-                let tls = TlsServer::new(&config.tls.client, config.tls.x509_super_user.clone())
-                    .map_err(ServerError::Tls)?;
+        let secure = match (config.tls.secure_client_port, tls) {
+            (Some(port), Some(tls)) => {
                 let addr = SocketAddr::new(config.tls.secure_client_address.unwrap_or(any), port);
-                Some((bind(net, addr).await?, Arc::new(tls)))
+                Some((bind(net, addr).await?, tls))
             }
-            None => None,
+            _ => None,
         };
         Ok(ClientPorts { plain, secure })
     }
 
     /// The plain port's address, if it is served.
     pub fn plain_addr(&self) -> Option<SocketAddr> {
-        self.plain.as_ref().and_then(|l| l.local_addr().ok())
+        self.plain.as_ref().and_then(|(l, _)| l.local_addr().ok())
     }
 
     /// The TLS port's address, if it is served.
@@ -78,7 +88,7 @@ impl ClientPorts {
     pub async fn accept(&self) -> io::Result<Accepted> {
         let plain = async {
             match &self.plain {
-                Some(l) => l.accept().await,
+                Some((l, tls)) => l.accept().await.map(|a| (a, tls.clone())),
                 None => std::future::pending().await,
             }
         };
@@ -89,8 +99,18 @@ impl ClientPorts {
             }
         };
         tokio::select! {
-            accepted = plain => accepted.map(|(stream, peer)| Accepted { stream, peer, tls: None }),
-            accepted = secure => accepted.map(|((stream, peer), tls)| Accepted { stream, peer, tls: Some(tls) }),
+            accepted = plain => accepted.map(|((stream, peer), tls)| Accepted {
+                stream,
+                peer,
+                unified: tls.is_some(),
+                tls,
+            }),
+            accepted = secure => accepted.map(|((stream, peer), tls)| Accepted {
+                stream,
+                peer,
+                tls: Some(tls),
+                unified: false,
+            }),
         }
     }
 }
@@ -99,17 +119,29 @@ impl Accepted {
     /// The stream to serve, after the TLS handshake on the secure port
     /// (within `timeout`), and the ids the transport proved.
     pub async fn establish(self, timeout: Duration) -> io::Result<(Stream, Vec<Id>)> {
-        match self.tls {
-            None => Ok((self.stream, Vec::new())),
-            Some(tls) => tokio::time::timeout(timeout, tls.accept(self.stream))
-                .await
-                .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no TLS handshake in time"))?,
-        }
+        let Some(tls) = self.tls else {
+            return Ok((self.stream, Vec::new()));
+        };
+        let handshake = async {
+            let stream = if self.unified {
+                let (first, stream) = peek(self.stream, 1).await?;
+                if first[0] != TLS_HANDSHAKE {
+                    return Ok((stream, Vec::new()));
+                }
+                stream
+            } else {
+                self.stream
+            };
+            tls.accept(stream).await
+        };
+        tokio::time::timeout(timeout, handshake)
+            .await
+            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no TLS handshake in time"))?
     }
 
     /// Whether it came in on the TLS port.
     pub fn is_tls(&self) -> bool {
-        self.tls.is_some()
+        self.tls.is_some() && !self.unified
     }
 }
 

@@ -21,6 +21,7 @@ use super::epoch;
 use crate::admin::{Mode, ServerStats};
 use crate::config::Config;
 use crate::log::LogEvent;
+use crate::net::quorum::{QuorumNet, QuorumSecurity};
 use crate::net::transport::{Listener, Network};
 use crate::net::{Accepted, ClientPorts, NetCtx, run_listener};
 use crate::persist::{RecoverOptions, Recovered, Snapshotter, Storage, recover_with, version_dir};
@@ -388,6 +389,25 @@ async fn answer_word(accepted: Accepted, config: Arc<Config>) {
     .await;
 }
 
+/// Says so when anyone who can reach the quorum ports could join: they
+/// listen beyond loopback and members do not authenticate each other.
+fn warn_if_open(config: &Config, ensemble: &Ensemble) {
+    let host = &ensemble.me().host;
+    let loopback = host == "localhost"
+        || host
+            .parse::<std::net::IpAddr>()
+            .is_ok_and(|ip| ip.is_loopback());
+    if config.quorum_listen_all || !loopback {
+        tracing::warn!(
+            host,
+            "the election and peer ports take any process that reaches them: \
+             set sslQuorum=true with ssl.quorum.keyStore.location/trustStore.location, \
+             or quorum.auth.enableSasl=true with quorum.auth.serverRequireSasl=true \
+             and quorum.auth.learnerRequireSasl=true (JAAS QuorumServer/QuorumLearner)"
+        );
+    }
+}
+
 /// Binds the election port, retrying `electionPortBindRetry` times a
 /// second apart (0: forever), as a restarted member's old port may still
 /// be held for a moment.
@@ -428,6 +448,13 @@ pub async fn start(
         .myid
         .ok_or_else(|| std::io::Error::other("server.N lines need a myid file in dataDir"))?;
     let ensemble = Ensemble::new(myid, &config.servers).map_err(std::io::Error::other)?;
+    let net: Arc<dyn Network> = match QuorumSecurity::from_config(&config)? {
+        Some(security) => Arc::new(QuorumNet::new(net, security)),
+        None => {
+            warn_if_open(&config, &ensemble);
+            net
+        }
+    };
     let election_listener = bind_election(&config, &ensemble, net.as_ref()).await?;
     let election = Election::start(
         ensemble.clone(),
