@@ -310,6 +310,38 @@ async fn a_version_1_client_certificate_is_accepted_as_java_does() {
     assert!(foreign.is_err(), "{foreign:?}");
 }
 
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn client_port_unification_takes_tls_and_plain_clients_on_one_port() {
+    let pki = TestPki::new("unify");
+    let server_cert = pki.issue("server", "localhost", &["localhost", "127.0.0.1"]);
+    let me = pki.issue("me", "me", &[]);
+    let server = TestingServer::builder()
+        .config("client.portUnification=true")
+        .config(&format!(
+            "ssl.keyStore.location={}",
+            server_cert.combined.display()
+        ))
+        .config(&format!("ssl.trustStore.location={}", pki.ca().display()))
+        .start()
+        .await
+        .expect("starts");
+    assert_eq!(server.secure_connect_string(), None, "no second port");
+    let tls = Client::builder(&server.connect_string())
+        .expect("connect string")
+        .tls(client_tls(pki.ca(), Some(&me)))
+        .connect()
+        .await
+        .expect("TLS on the client port");
+    let ids = tls.whoami().await.expect("whoami");
+    assert!(ids.iter().any(|id| id.user == me.subject), "{ids:?}");
+    let plain = Client::connect(&server.connect_string())
+        .await
+        .expect("plain on the same port");
+    plain.exists("/").await.expect("served");
+    let (answer, _) = word_over_tls(&server.connect_string(), pki.ca(), &me, "ruok").await;
+    assert_eq!(answer, "imok");
+}
+
 #[tokio::test]
 async fn an_unusable_key_store_stops_the_start_naming_the_file() {
     let pki = TestPki::new("bad");

@@ -17,9 +17,30 @@ use crate::server::ServerError;
 /// The bound client ports.
 #[derive(Debug, Clone)]
 pub struct ClientPorts {
-    /// With `client.portUnification`, TLS for the clients that start it.
-    plain: Option<(Arc<dyn Listener>, Option<Arc<TlsServer>>)>,
-    secure: Option<(Arc<dyn Listener>, Arc<TlsServer>)>,
+    plain: Option<Port>,
+    secure: Option<Port>,
+}
+
+/// One bound port and how its connections start.
+#[derive(Debug, Clone)]
+struct Port {
+    listener: Arc<dyn Listener>,
+    /// TLS: always (the secure port), or for the clients that start it
+    /// (`unified`: the plain port with `client.portUnification`).
+    tls: Option<Arc<TlsServer>>,
+    unified: bool,
+}
+
+impl Port {
+    async fn accept(&self) -> io::Result<Accepted> {
+        let (stream, peer) = self.listener.accept().await?;
+        Ok(Accepted {
+            stream,
+            peer,
+            tls: self.tls.clone(),
+            unified: self.unified,
+        })
+    }
 }
 
 /// A connection just accepted; TLS not yet done.
@@ -27,7 +48,6 @@ pub struct Accepted {
     stream: Stream,
     pub peer: SocketAddr,
     tls: Option<Arc<TlsServer>>,
-    /// TLS only if the client starts it (port unification).
     unified: bool,
 }
 
@@ -42,8 +62,8 @@ impl std::fmt::Debug for Accepted {
 }
 
 impl ClientPorts {
-    /// Binds the ports the config names; on the secure one, the stores are
-    /// loaded now (a bad key store stops the start, naming the file).
+    /// Binds the ports the config names; with TLS, the stores are loaded
+    /// now (a bad key store stops the start, naming the file).
     pub async fn bind(config: &Config, net: &dyn Network) -> Result<ClientPorts, ServerError> {
         let any = IpAddr::V4(Ipv4Addr::UNSPECIFIED);
         let tls = if config.tls.secure_client_port.is_some() || config.tls.client_port_unification {
@@ -58,59 +78,58 @@ impl ClientPorts {
                 config.client_port_address.unwrap_or(any),
                 config.client_port,
             );
-            let unified = tls.clone().filter(|_| config.tls.client_port_unification);
-            Some((bind(net, addr).await?, unified))
+            let unified = config.tls.client_port_unification;
+            Some(Port {
+                listener: bind(net, addr).await?,
+                tls: tls.clone().filter(|_| unified),
+                unified,
+            })
         } else {
             None
         };
-        let secure = match (config.tls.secure_client_port, tls) {
-            (Some(port), Some(tls)) => {
+        let secure = match config.tls.secure_client_port {
+            Some(port) => {
                 let addr = SocketAddr::new(config.tls.secure_client_address.unwrap_or(any), port);
-                Some((bind(net, addr).await?, tls))
+                Some(Port {
+                    listener: bind(net, addr).await?,
+                    tls,
+                    unified: false,
+                })
             }
-            _ => None,
+            None => None,
         };
         Ok(ClientPorts { plain, secure })
     }
 
     /// The plain port's address, if it is served.
     pub fn plain_addr(&self) -> Option<SocketAddr> {
-        self.plain.as_ref().and_then(|(l, _)| l.local_addr().ok())
+        self.plain
+            .as_ref()
+            .and_then(|p| p.listener.local_addr().ok())
     }
 
     /// The TLS port's address, if it is served.
     pub fn secure_addr(&self) -> Option<SocketAddr> {
-        self.secure.as_ref().and_then(|(l, _)| l.local_addr().ok())
+        self.secure
+            .as_ref()
+            .and_then(|p| p.listener.local_addr().ok())
     }
 
     /// The next connection on either port. Cancel safe: a dropped call
     /// loses no connection.
     pub async fn accept(&self) -> io::Result<Accepted> {
-        let plain = async {
-            match &self.plain {
-                Some((l, tls)) => l.accept().await.map(|a| (a, tls.clone())),
-                None => std::future::pending().await,
-            }
-        };
-        let secure = async {
-            match &self.secure {
-                Some((l, tls)) => l.accept().await.map(|a| (a, tls.clone())),
-                None => std::future::pending().await,
+        let on = |port: &Option<Port>| {
+            let port = port.clone();
+            async move {
+                match port {
+                    Some(p) => p.accept().await,
+                    None => std::future::pending().await,
+                }
             }
         };
         tokio::select! {
-            accepted = plain => accepted.map(|((stream, peer), tls)| Accepted {
-                stream,
-                peer,
-                unified: tls.is_some(),
-                tls,
-            }),
-            accepted = secure => accepted.map(|((stream, peer), tls)| Accepted {
-                stream,
-                peer,
-                tls: Some(tls),
-                unified: false,
-            }),
+            accepted = on(&self.plain) => accepted,
+            accepted = on(&self.secure) => accepted,
         }
     }
 }
