@@ -26,6 +26,12 @@ pub struct Args {
     /// Accepted for zkCli compatibility (zkcli always waits for the connection)
     #[arg(long = "waitforconnection")]
     pub wait_for_connection: bool,
+    /// The Java client's properties file, as zkCli.sh takes it: TLS
+    /// (`zookeeper.client.secure`, `zookeeper.ssl.*`) and SASL
+    /// (`java.security.auth.login.config`); `-D` flags in CLIENT_JVMFLAGS
+    /// count too
+    #[arg(long = "client-configuration")]
+    pub client_configuration: Option<std::path::PathBuf>,
     /// A command to run instead of the shell, e.g. `ls -s /`
     #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
     pub command: Vec<String>,
@@ -38,12 +44,12 @@ pub fn normalize<I: IntoIterator<Item = String>>(argv: I) -> Vec<String> {
     let mut out: Vec<String> = it.next().into_iter().collect();
     while let Some(a) = it.next() {
         match a.as_str() {
-            "-server" | "-timeout" => {
+            "-server" | "-timeout" | "-client-configuration" => {
                 out.push(format!("-{a}"));
                 out.extend(it.next());
             }
             "-waitforconnection" | "-readonly" => out.push(format!("-{a}")),
-            "--server" | "--timeout" => {
+            "--server" | "--timeout" | "--client-configuration" => {
                 out.push(a);
                 out.extend(it.next());
             }

@@ -8,6 +8,7 @@
 
 mod acl;
 mod args;
+mod client_config;
 mod cmd;
 mod complete;
 mod events;
@@ -53,10 +54,20 @@ fn run(args: Args) -> anyhow::Result<i32> {
     let oneshot = !args.command.is_empty();
     let interactive = !oneshot && std::io::stdin().is_terminal();
     let printer = Arc::new(Printer::new());
+    let flags = ["JVMFLAGS", "CLIENT_JVMFLAGS"]
+        .iter()
+        .filter_map(|v| std::env::var(v).ok())
+        .collect::<Vec<_>>()
+        .join(" ");
+    let security = client_config::load(args.client_configuration.as_deref(), &flags)
+        .map_err(anyhow::Error::msg)
+        .context("client configuration")?;
     let opts = ConnectOptions {
         server: args.server.clone(),
         timeout: Duration::from_millis(args.timeout),
         read_only: args.read_only,
+        tls: security.tls,
+        sasl: security.sasl,
     };
     let mut shell = runtime.block_on(async { Shell::new(opts, printer.clone(), interactive) });
     if interactive {

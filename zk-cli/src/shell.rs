@@ -26,6 +26,8 @@ pub struct ConnectOptions {
     pub server: String,
     pub timeout: Duration,
     pub read_only: bool,
+    pub tls: Option<zk_client::tls::ClientTls>,
+    pub sasl: Option<zk_client::sasl::SaslCredentials>,
 }
 
 /// The client the shell uses now; the completer reads it too.
@@ -111,6 +113,14 @@ impl Shell {
             .session_timeout(self.opts.timeout)
             .connect_timeout(self.opts.timeout)
             .can_be_read_only(self.opts.read_only);
+        let builder = match &self.opts.tls {
+            Some(tls) => builder.tls(tls.clone()),
+            None => builder,
+        };
+        let builder = match &self.opts.sasl {
+            Some(sasl) => builder.sasl(sasl.clone()),
+            None => builder,
+        };
         match builder.connect().await {
             Ok(client) => {
                 self.events.follow(&client);

@@ -50,10 +50,16 @@ impl SaslCredentials {
     /// The `username` and `password` of a JAAS file's `Client` section,
     /// as the Java client reads them.
     pub fn from_jaas(path: &Path) -> Result<SaslCredentials> {
+        SaslCredentials::from_jaas_section(path, "Client")
+    }
+
+    /// The same from another section (the Java client's
+    /// `zookeeper.sasl.clientconfig`).
+    pub fn from_jaas_section(path: &Path, section: &str) -> Result<SaslCredentials> {
         let jaas = Jaas::from_file(path).map_err(|e| Error::Sasl(e.to_string()))?;
-        let (user, password) = jaas.credentials("Client").ok_or_else(|| {
+        let (user, password) = jaas.credentials(section).ok_or_else(|| {
             Error::Sasl(format!(
-                "{}: no Client section with username and password",
+                "{}: no {section} section with username and password",
                 path.display()
             ))
         })?;
