@@ -45,7 +45,7 @@ impl SimClient {
             read_only: Some(false),
         };
         let mut buf = BytesMut::new();
-        write_frame(&mut buf, |b| req.encode(b));
+        write_frame(&mut buf, |b| req.encode(b)).map_err(io::Error::other)?;
         c.stream.write_all(&buf).await?;
         let mut frame = c.read_frame().await?;
         let resp = ConnectResponse::decode(&mut frame).map_err(io::Error::other)?;
@@ -82,7 +82,8 @@ impl SimClient {
         write_frame(&mut buf, |b| {
             RequestHeader { xid, op: op as i32 }.encode(b);
             req.encode_body(b);
-        });
+        })
+        .map_err(io::Error::other)?;
         self.stream.write_all(&buf).await?;
         loop {
             let mut frame = self.read_frame().await?;

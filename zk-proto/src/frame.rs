@@ -119,13 +119,37 @@ impl Encoder<Bytes> for FrameCodec {
 
 /// Appends one frame to `dst`, letting `body` write the payload in place:
 /// the length is written as a placeholder and filled in afterwards, as
-/// ZooKeeper's server does, which saves a copy per response.
-pub fn write_frame(dst: &mut BytesMut, body: impl FnOnce(&mut BytesMut)) {
+/// ZooKeeper's server does, which saves a copy per response. A payload
+/// longer than the wire's length field can say (`i32::MAX`: Java reads it
+/// signed) is refused, and `dst` is left as it was.
+pub fn write_frame(dst: &mut BytesMut, body: impl FnOnce(&mut BytesMut)) -> Result<(), FrameError> {
+    write_frame_within(dst, i32::MAX as usize, body)
+}
+
+/// [`write_frame`] with a smaller bound on the payload.
+pub fn write_frame_within(
+    dst: &mut BytesMut,
+    max: usize,
+    body: impl FnOnce(&mut BytesMut),
+) -> Result<(), FrameError> {
     let start = dst.len();
     dst.put_u32(0);
     body(dst);
-    let len = (dst.len() - start - 4) as u32;
-    dst[start..start + 4].copy_from_slice(&len.to_be_bytes());
+    let len = dst.len() - start - 4;
+    let max = max.min(i32::MAX as usize);
+    match u32::try_from(len) {
+        Ok(wire) if len <= max => {
+            dst[start..start + 4].copy_from_slice(&wire.to_be_bytes());
+            Ok(())
+        }
+        _ => {
+            dst.truncate(start);
+            Err(FrameError::TooLarge {
+                len: i64::try_from(len).unwrap_or(i64::MAX),
+                max,
+            })
+        }
+    }
 }
 
 #[cfg(test)]
@@ -150,12 +174,22 @@ mod tests {
     #[test]
     fn write_frame_fills_in_the_length() {
         let mut dst = BytesMut::new();
-        write_frame(&mut dst, |b| b.put_slice(b"abc"));
+        write_frame(&mut dst, |b| b.put_slice(b"abc")).expect("small");
         assert_eq!(&dst[..], &[0, 0, 0, 3, b'a', b'b', b'c']);
         let mut codec = FrameCodec::default();
         assert_eq!(
             codec.decode(&mut dst).ok().flatten(),
             Some(Bytes::from_static(b"abc"))
         );
+    }
+
+    #[test]
+    fn a_payload_over_the_bound_leaves_the_buffer_as_it_was() {
+        let mut dst = BytesMut::from(&b"kept"[..]);
+        let err = write_frame_within(&mut dst, 8, |b| b.put_slice(&[1; 9])).expect_err("9 > 8");
+        assert!(matches!(err, FrameError::TooLarge { len: 9, max: 8 }));
+        assert_eq!(&dst[..], b"kept");
+        write_frame_within(&mut dst, 8, |b| b.put_slice(&[1; 8])).expect("8 fits");
+        assert_eq!(dst.len(), 4 + 4 + 8);
     }
 }

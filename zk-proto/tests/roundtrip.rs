@@ -225,6 +225,8 @@ proptest! {
     #[test]
     fn response_roundtrip((op, resp) in response_with_op()) {
         let mut buf = resp.to_bytes();
+        // The size a server checks before it builds a reply is exact.
+        prop_assert_eq!(resp.encoded_len(), buf.len());
         let decoded = Response::decode(op, &mut buf).map_err(fail)?;
         prop_assert_eq!(&decoded, &resp);
         prop_assert!(buf.is_empty(), "{} bytes left over", buf.len());
@@ -244,6 +246,7 @@ proptest! {
         }
         let resp = Response::Multi(results);
         let mut buf = resp.to_bytes();
+        prop_assert_eq!(resp.encoded_len(), buf.len());
         prop_assert_eq!(Response::decode(op, &mut buf).map_err(fail)?, resp);
         prop_assert!(buf.is_empty());
     }

@@ -272,7 +272,7 @@ async fn requests_in_the_same_write_as_the_connect_are_answered() {
         (3, Request::Exists(watch_req("/nothing", false))),
     ];
     let mut out = BytesMut::new();
-    write_frame(&mut out, |b| connect_request(30_000).encode(b));
+    write_frame(&mut out, |b| connect_request(30_000).encode(b)).expect("a frame");
     for (xid, req) in &requests {
         let header = RequestHeader {
             xid: *xid,
@@ -281,7 +281,8 @@ async fn requests_in_the_same_write_as_the_connect_are_answered() {
         write_frame(&mut out, |b| {
             header.encode(b);
             req.encode_body(b);
-        });
+        })
+        .expect("a frame");
     }
     conn.write_raw(&out).await;
 

@@ -253,7 +253,7 @@ async fn handshake(
         .await?
         .split();
     let mut buf = BytesMut::new();
-    write_frame(&mut buf, |b| attempt.request.encode(b));
+    write_frame(&mut buf, |b| attempt.request.encode(b)).map_err(std::io::Error::other)?;
     writer.write_all(&buf).await?;
     let mut frames = FramedRead::new(&mut reader, FrameCodec::new(HANDSHAKE_FRAME_MAX));
     let mut frame = next_frame(&mut frames).await?;
@@ -309,7 +309,8 @@ async fn sasl(
                 token: Bytes::from(std::mem::take(&mut token)),
             }
             .encode(b);
-        });
+        })
+        .map_err(std::io::Error::other)?;
         writer.write_all(&buf).await?;
         let mut frame = next_frame(frames).await?;
         let header = ReplyHeader::decode(&mut frame).map_err(std::io::Error::other)?;

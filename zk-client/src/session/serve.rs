@@ -189,7 +189,8 @@ impl SessionTask {
         reply: Option<oneshot::Sender<()>>,
     ) -> Instant {
         let xid = self.take_xid();
-        write_request(wbuf, xid, &Request::CloseSession);
+        // A closeSession frame is a few bytes: it always fits.
+        let _ = write_request(wbuf, xid, &Request::CloseSession);
         pending.push_back(Pending {
             xid,
             op: OpCode::CloseSession,
@@ -214,7 +215,13 @@ impl SessionTask {
             Request::SetWatches(_) | Request::SetWatches2(_) => xid::SET_WATCHES,
             _ => self.take_xid(),
         };
-        write_request(wbuf, xid, &out.req);
+        if write_request(wbuf, xid, &out.req).is_err() {
+            // Larger than a frame can say: refused here, nothing sent.
+            if let Some(reply) = out.reply {
+                let _ = reply.send(Err(Error::BadArguments));
+            }
+            return;
+        }
         let after = match &out.req {
             Request::Auth(p) if out.reply.is_some() => {
                 After::RememberAuth(p.scheme.clone(), p.auth.clone())
@@ -352,7 +359,11 @@ fn outgoing(req: Request) -> Outgoing {
     }
 }
 
-fn write_request(wbuf: &mut BytesMut, xid: i32, req: &Request) {
+fn write_request(
+    wbuf: &mut BytesMut,
+    xid: i32,
+    req: &Request,
+) -> Result<(), zk_proto::frame::FrameError> {
     write_frame(wbuf, |b| {
         RequestHeader {
             xid,
@@ -360,7 +371,7 @@ fn write_request(wbuf: &mut BytesMut, xid: i32, req: &Request) {
         }
         .encode(b);
         req.encode_body(b);
-    });
+    })
 }
 
 async fn send(write: &mut WriteHalf, wbuf: &mut BytesMut) -> std::io::Result<()> {

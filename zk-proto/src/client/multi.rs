@@ -55,6 +55,23 @@ pub enum MultiResult {
 }
 
 impl MultiResult {
+    /// The encoded size of this result's body (its header not counted).
+    pub(super) fn encoded_len(&self) -> usize {
+        const STAT: usize = 68;
+        let string = |s: &str| 4 + s.len();
+        match self {
+            MultiResult::Create { path } => string(path),
+            MultiResult::Create2 { path, .. } => string(path) + STAT,
+            MultiResult::Delete | MultiResult::Check => 0,
+            MultiResult::SetData { .. } => STAT,
+            MultiResult::GetChildren { children } => {
+                4 + children.iter().map(|c| string(c)).sum::<usize>()
+            }
+            MultiResult::GetData { data, .. } => 4 + data.as_ref().map_or(0, Bytes::len) + STAT,
+            MultiResult::Error { .. } => 4,
+        }
+    }
+
     fn op(&self) -> i32 {
         match self {
             MultiResult::Create { .. } => OpCode::Create.code(),

@@ -151,7 +151,65 @@ impl Encode for Response {
     }
 }
 
+/// Encoded sizes of jute's variable-length values.
+fn string_len(s: &str) -> usize {
+    4 + s.len()
+}
+
+fn strings_len(v: &[String]) -> usize {
+    4 + v.iter().map(|s| string_len(s)).sum::<usize>()
+}
+
+fn buffer_len(b: &Option<Bytes>) -> usize {
+    4 + b.as_ref().map_or(0, Bytes::len)
+}
+
+/// A `Stat` is eleven fixed-size fields.
+const STAT_LEN: usize = 68;
+/// A `MultiHeader`: type (int), done (bool), err (int).
+const MULTI_HEADER_LEN: usize = 9;
+
 impl Response {
+    /// The number of bytes [`Encode::encode`] writes, computed without
+    /// encoding: a server refuses a reply too large to send before it
+    /// builds one.
+    pub fn encoded_len(&self) -> usize {
+        match self {
+            Response::Empty => 0,
+            Response::Create(r) => string_len(&r.path),
+            Response::Create2(r) => string_len(&r.path) + STAT_LEN,
+            Response::Stat(_) => STAT_LEN,
+            Response::GetData(r) => buffer_len(&r.data) + STAT_LEN,
+            Response::GetAcl(r) => {
+                4 + r
+                    .acl
+                    .iter()
+                    .map(|a| 4 + string_len(&a.id.scheme) + string_len(&a.id.id))
+                    .sum::<usize>()
+                    + STAT_LEN
+            }
+            Response::GetChildren(r) => strings_len(&r.children),
+            Response::GetChildren2(r) => strings_len(&r.children) + STAT_LEN,
+            Response::Sync(p) => string_len(p),
+            Response::Multi(results) => {
+                results
+                    .iter()
+                    .map(|r| MULTI_HEADER_LEN + r.encoded_len())
+                    .sum::<usize>()
+                    + MULTI_HEADER_LEN
+            }
+            Response::GetEphemerals(paths) => strings_len(paths),
+            Response::AllChildrenNumber(_) | Response::ErrorBody(_) => 4,
+            Response::WhoAmI(infos) => {
+                4 + infos
+                    .iter()
+                    .map(|i| string_len(&i.auth_scheme) + string_len(&i.user))
+                    .sum::<usize>()
+            }
+            Response::Sasl(token) => 4 + token.len(),
+        }
+    }
+
     /// Decodes the body of a successful reply to a request of type `op`.
     pub fn decode(op: OpCode, buf: &mut Bytes) -> Result<Response, DecodeError> {
         Ok(match op {

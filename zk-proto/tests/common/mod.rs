@@ -641,7 +641,7 @@ pub fn encode_request(header: &RequestHeader, req: &Request, buf: &mut BytesMut)
 pub fn encode_request_frames(reqs: &[(RequestHeader, Request)]) -> BytesMut {
     let mut out = BytesMut::new();
     for (header, req) in reqs {
-        write_frame(&mut out, |b| encode_request(header, req, b));
+        write_frame(&mut out, |b| encode_request(header, req, b)).expect("a frame");
     }
     out
 }

@@ -28,6 +28,9 @@ const PROPERTIES: &[&str] = &[
     "extendedTypesEnabled",
     "enforceQuota",
     "znode.container.checkIntervalMs",
+    "maxCnxns",
+    "globalOutstandingLimit",
+    "maxResponseSize",
 ];
 
 /// The JAAS file property, which is the JVM's, not ZooKeeper's.

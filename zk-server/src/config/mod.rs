@@ -95,11 +95,19 @@ pub struct Config {
     pub client_port_address: Option<IpAddr>,
     /// Connections per client IP; 0 means no limit.
     pub max_client_cnxns: u32,
+    /// `maxCnxns`: connections in all (0: no limit).
+    pub max_cnxns: u32,
+    /// `globalOutstandingLimit`: requests read and not answered, over all
+    /// connections, before the server stops reading (ZooKeeper's 1000).
+    pub global_outstanding_limit: u32,
     pub min_session_timeout_ms: u32,
     pub max_session_timeout_ms: u32,
     pub four_letter_words: Whitelist,
     /// `jute.maxbuffer`: the largest frame the server reads.
     pub max_frame_bytes: usize,
+    /// `maxResponseSize` (ours): the largest reply sent; larger ones are
+    /// refused with MarshallingError.
+    pub max_response_bytes: usize,
     /// `user:base64(sha1(user:password))` of the super user.
     pub super_digest: Option<String>,
     /// Hard quotas fail writes with QuotaExceeded (`enforceQuota`).
@@ -158,10 +166,13 @@ impl Default for Config {
             client_port: 2181,
             client_port_address: None,
             max_client_cnxns: 60,
+            max_cnxns: 0,
+            global_outstanding_limit: 1000,
             min_session_timeout_ms: 2 * tick_ms,
             max_session_timeout_ms: 20 * tick_ms,
             four_letter_words: Whitelist::Only(BTreeSet::from(["srvr".to_owned()])),
             max_frame_bytes: DEFAULT_MAX_FRAME,
+            max_response_bytes: 16 << 20,
             super_digest: None,
             enforce_quota: false,
             extended_types: false,
@@ -188,7 +199,6 @@ const ACCEPTED: &[&str] = &[
     "admin.enableServer",
     "admin.serverPort",
     "admin.serverAddress",
-    "globalOutstandingLimit",
     "reconfigEnabled",
     "electionAlg",
     "peerType",
@@ -317,6 +327,10 @@ impl Config {
                 }
                 "clientPortAddress" => c.client_port_address = Some(num(key, value)?),
                 "maxClientCnxns" => c.max_client_cnxns = num(key, value)?,
+                "maxCnxns" | "zookeeper.maxCnxns" => c.max_cnxns = num(key, value)?,
+                "globalOutstandingLimit" | "zookeeper.globalOutstandingLimit" => {
+                    c.global_outstanding_limit = num(key, value)?;
+                }
                 "minSessionTimeout" => min_timeout = Some(num::<i64>(key, value)?),
                 "maxSessionTimeout" => max_timeout = Some(num::<i64>(key, value)?),
                 "4lw.commands.whitelist" => c.four_letter_words = parse_whitelist(value),
@@ -326,6 +340,13 @@ impl Config {
                         return Err(bad(key, value, "must be at least 1024"));
                     }
                     c.max_frame_bytes = n;
+                }
+                "maxResponseSize" | "zookeeper.maxResponseSize" => {
+                    let n: usize = parse_int_maybe_hex(key, value)?;
+                    if n < 1024 {
+                        return Err(bad(key, value, "must be at least 1024"));
+                    }
+                    c.max_response_bytes = n;
                 }
                 "superDigest" | "DigestAuthenticationProvider.superDigest" => {
                     if value.split(':').count() != 2 {

@@ -20,7 +20,7 @@ use zk_proto::{Decode, Encode, ErrorCode, OpCode};
 
 use super::listener::NetCtx;
 use crate::admin::words;
-use crate::request::{ConnStats, Outbound, StateMsg};
+use crate::request::{ConnStats, OUTBOX_BUDGET, Outbound, StateMsg};
 
 /// Requests read but not answered, per connection; past this the
 /// connection stops reading (backpressure on a client that pipelines
@@ -43,6 +43,8 @@ enum ConnError {
     HandshakeTimeout(Duration),
     #[error("server is shutting down")]
     Shutdown,
+    #[error("the client took no reply bytes for {0:?}")]
+    Stalled(Duration),
 }
 
 /// Serves one connection; `auth` holds the ids its transport proved (a
@@ -136,31 +138,66 @@ impl Connection<'_> {
                 out = rx.recv() => {
                     let Some(out) = out else { return Ok(()) };
                     // Write everything that is ready as one batch.
+                    let mut counted = out.wire_len();
                     let mut close = self.encode(&mut wbuf, out);
                     while !close && let Ok(out) = rx.try_recv() {
+                        counted += out.wire_len();
                         close = self.encode(&mut wbuf, out);
                     }
-                    // A client that stops reading must not hold up shutdown.
+                    // A client that stops reading must not hold up shutdown,
+                    // nor its replies forever: past the longest session it
+                    // could have, the connection goes.
+                    let stall = Duration::from_millis(u64::from(self.ctx.config.max_session_timeout_ms));
                     tokio::select! {
                         biased;
                         () = self.ctx.shutdown.cancelled() => return Err(ConnError::Shutdown),
-                        written = writer.write_all(&wbuf) => written?,
+                        written = tokio::time::timeout(stall, writer.write_all(&wbuf)) => {
+                            written.map_err(|_| ConnError::Stalled(stall))??;
+                        }
                     }
                     wbuf.clear();
+                    self.written(counted).await?;
                     if close {
                         return Ok(());
                     }
                 }
                 n = self.reader.read_buf(&mut self.buf),
-                    if !self.closing && self.pending.len() < MAX_OUTSTANDING =>
+                    if !self.closing && self.pending.len() < MAX_OUTSTANDING && !self.globally_throttled() =>
                 {
                     if n? == 0 {
                         return Ok(());
                     }
                     self.on_buffered_frames().await?;
                 }
+                // Over globalOutstandingLimit: look again shortly (the
+                // requests that held it may be other connections').
+                () = tokio::time::sleep(Duration::from_millis(5)), if self.globally_throttled() => {}
             }
         }
+    }
+
+    /// Whether the server has more requests in hand than
+    /// `globalOutstandingLimit`: then no connection reads more.
+    fn globally_throttled(&self) -> bool {
+        let limit = i64::from(self.ctx.config.global_outstanding_limit);
+        limit > 0 && self.ctx.stats.outstanding.load(Ordering::Relaxed) >= limit
+    }
+
+    /// `bytes` of queued replies are on the socket: the state task hears
+    /// when reads it held back may go on.
+    async fn written(&mut self, bytes: usize) -> Result<(), ConnError> {
+        let before = self
+            .stats
+            .queued_bytes
+            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |q| {
+                Some(q.saturating_sub(bytes))
+            })
+            .unwrap_or(0);
+        let left = before.saturating_sub(bytes);
+        if left <= OUTBOX_BUDGET / 2 && self.stats.throttled.swap(false, Ordering::Relaxed) {
+            self.send_state(StateMsg::Drained { conn: self.id }).await?;
+        }
+        Ok(())
     }
 
     /// Handles every complete frame in the read buffer.
@@ -289,9 +326,13 @@ impl Connection<'_> {
     /// Appends one outbound message to the write buffer; true to close after.
     fn encode(&mut self, wbuf: &mut BytesMut, out: Outbound) -> bool {
         match out {
-            Outbound::Handshake(resp) => write_frame(wbuf, |b| resp.encode(b)),
+            Outbound::Handshake(resp) => {
+                if write_frame(wbuf, |b| resp.encode(b)).is_err() {
+                    return true;
+                }
+            }
             Outbound::Event(zxid, event) => {
-                write_frame(wbuf, |b| {
+                let written = write_frame(wbuf, |b| {
                     ReplyHeader {
                         xid: xid::NOTIFICATION,
                         zxid,
@@ -300,10 +341,13 @@ impl Connection<'_> {
                     .encode(b);
                     event.encode(b);
                 });
+                if written.is_err() {
+                    return true;
+                }
                 self.count_sent();
             }
             Outbound::Reply(header, body) => {
-                write_frame(wbuf, |b| {
+                let written = write_frame(wbuf, |b| {
                     header.encode(b);
                     if header.err == ErrorCode::Ok.code()
                         || matches!(body, zk_proto::client::Response::Multi(_))
@@ -311,6 +355,17 @@ impl Connection<'_> {
                         body.encode(b);
                     }
                 });
+                if written.is_err() {
+                    // Replies are bounded before they are built (the state
+                    // task's `maxResponseSize`): only if that missed.
+                    let refused = ReplyHeader {
+                        err: ErrorCode::MarshallingError.code(),
+                        ..header
+                    };
+                    if write_frame(wbuf, |b| refused.encode(b)).is_err() {
+                        return true;
+                    }
+                }
                 self.count_sent();
                 self.record_reply(&header);
             }

@@ -90,18 +90,26 @@ pub async fn run_listener(ports: ClientPorts, ctx: Arc<NetCtx>, tasks: TaskTrack
             }
         };
         let peer = accepted.peer;
+        let max = ctx.config.max_cnxns;
+        if max != 0 && ctx.stats.connections.load(Ordering::Relaxed) >= i64::from(max) {
+            tracing::warn!(%peer, max, "maxCnxns reached; closing");
+            drop(accepted);
+            continue;
+        }
         let ip = peer.ip().to_canonical();
         if !ctx.admit(ip) {
             tracing::warn!(%ip, max = ctx.config.max_client_cnxns, "too many connections from this address; closing");
             drop(accepted);
             continue;
         }
+        // Counted here, not in the task: a burst of accepts cannot pass
+        // maxCnxns before the tasks start.
+        ctx.stats.connections.fetch_add(1, Ordering::Relaxed);
         let id = next_id.fetch_add(1, Ordering::Relaxed);
         let ctx = ctx.clone();
         let span = tracing::debug_span!("conn", id, %peer, tls = accepted.is_tls());
         tasks.spawn(
             async move {
-                ctx.stats.connections.fetch_add(1, Ordering::Relaxed);
                 match accepted.establish(connection::HANDSHAKE_TIMEOUT).await {
                     Ok((stream, auth)) => connection::serve(stream, peer, id, auth, &ctx).await,
                     // A failed TLS handshake (no certificate, an unknown

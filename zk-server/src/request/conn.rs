@@ -5,7 +5,7 @@
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, AtomicUsize, Ordering};
 
 use tokio::sync::mpsc;
 use zk_proto::client::{ConnectResponse, ReplyHeader, Request, Response, WatcherEvent};
@@ -25,6 +25,23 @@ pub enum Outbound {
 
 pub type Outbox = mpsc::UnboundedSender<Outbound>;
 
+/// Reply bytes a connection may have queued and not yet written before
+/// its reads wait (a client that pipelines reads and does not take the
+/// replies holds at most this, plus one reply).
+pub const OUTBOX_BUDGET: usize = 4 << 20;
+
+impl Outbound {
+    /// Its size on the wire, near enough for the budget.
+    pub fn wire_len(&self) -> usize {
+        match self {
+            Outbound::Handshake(_) => 64,
+            Outbound::Reply(_, body) => 20 + body.encoded_len(),
+            Outbound::Event(_, event) => 32 + event.path.len(),
+            Outbound::Close => 0,
+        }
+    }
+}
+
 /// Counters the connection task updates and the four-letter words read.
 #[derive(Debug, Default)]
 pub struct ConnStats {
@@ -40,6 +57,10 @@ pub struct ConnStats {
     pub max_latency_ms: AtomicU64,
     pub total_latency_ms: AtomicU64,
     pub latency_count: AtomicU64,
+    /// Bytes sent to the outbox and not yet written to the socket.
+    pub queued_bytes: AtomicUsize,
+    /// The state task holds reads back until the connection drains.
+    pub throttled: AtomicBool,
 }
 
 impl ConnStats {
@@ -130,7 +151,15 @@ impl Conn {
         }
     }
 
+    /// Whether its reads wait for the socket to take what is queued.
+    pub fn over_budget(&self) -> bool {
+        self.stats.queued_bytes.load(Ordering::Relaxed) > OUTBOX_BUDGET
+    }
+
     pub fn send(&self, out: Outbound) {
+        self.stats
+            .queued_bytes
+            .fetch_add(out.wire_len(), Ordering::Relaxed);
         // A closed outbox means the connection task is gone; its Closed
         // message is on the way and cleans up.
         let _ = self.outbox.send(out);

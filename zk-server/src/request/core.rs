@@ -57,6 +57,11 @@ pub enum StateMsg {
     Closed {
         conn: ConnId,
     },
+    /// The connection wrote out what held its reads back (over
+    /// `OUTBOX_BUDGET`): run what waits.
+    Drained {
+        conn: ConnId,
+    },
     /// A four-letter word; the answer is the text to send back.
     Command {
         word: String,
@@ -269,6 +274,7 @@ impl Core {
                 close,
             } => self.refuse(conn, xid, err, close),
             StateMsg::Closed { conn } => self.on_closed(conn),
+            StateMsg::Drained { conn } => self.drain(conn).await,
             StateMsg::Command { word, reply } => {
                 let _ = reply.send(self.four_letter_word(&word));
             }
@@ -299,6 +305,14 @@ impl Core {
             c.queue.push_back(Queued::Request { xid, req });
             return;
         }
+        if !req.op_code().is_write() && c.over_budget() {
+            // The client is not taking its replies: its reads wait.
+            c.stats
+                .throttled
+                .store(true, std::sync::atomic::Ordering::Relaxed);
+            c.queue.push_back(Queued::Request { xid, req });
+            return;
+        }
         self.dispatch(conn, xid, req).await;
     }
 
@@ -326,9 +340,14 @@ impl Core {
             let runnable = match c.queue.front() {
                 None => return,
                 Some(Queued::Ready(_)) => c.inflight_writes == 0,
-                Some(Queued::Request { req, .. }) => {
-                    req.op_code().is_write() || c.inflight_writes == 0
+                Some(Queued::Request { req, .. }) if req.op_code().is_write() => true,
+                Some(Queued::Request { .. }) if c.over_budget() => {
+                    c.stats
+                        .throttled
+                        .store(true, std::sync::atomic::Ordering::Relaxed);
+                    false
                 }
+                Some(Queued::Request { .. }) => c.inflight_writes == 0,
             };
             if !runnable {
                 return;

@@ -25,6 +25,6 @@ mod read;
 mod replica;
 mod sasl;
 
-pub use conn::{ConnId, ConnStats, Outbound, Outbox};
+pub use conn::{ConnId, ConnStats, OUTBOX_BUDGET, Outbound, Outbox};
 pub use core::{Core, StateMsg};
 pub use replica::Downstream;

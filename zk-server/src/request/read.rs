@@ -106,7 +106,7 @@ impl Core {
             // Writes never get here; anything else is not implemented.
             _ => Err(ErrorCode::Unimplemented),
         };
-        let (err, body) = match result {
+        let (err, body) = match result.and_then(|body| self.bounded(body)) {
             Ok(body) => (0, body),
             Err(code) => (code.code(), Response::Empty),
         };
@@ -119,6 +119,20 @@ impl Core {
         if let Some(c) = self.conns.get_mut(&conn) {
             c.emit_all(before);
         }
+    }
+
+    /// A reply over `maxResponseSize` is refused (MarshallingError) before
+    /// it is encoded: a multiRead of many large nodes would otherwise take
+    /// gigabytes to send, more than any client reads (their
+    /// `jute.maxbuffer`).
+    fn bounded(&self, body: Response) -> ReadResult {
+        let len = body.encoded_len();
+        let max = self.config.max_response_bytes;
+        if len > max {
+            tracing::warn!(len, max, "reply larger than maxResponseSize refused");
+            return Err(ErrorCode::MarshallingError);
+        }
+        Ok(body)
     }
 
     /// The node exists and `auth` may read it.

@@ -51,7 +51,7 @@ impl Conn {
     /// Writes one length-prefixed frame.
     pub async fn write_frame(&mut self, body: impl FnOnce(&mut BytesMut)) {
         let mut out = BytesMut::new();
-        write_frame(&mut out, body);
+        write_frame(&mut out, body).expect("a frame");
         self.write_raw(&out).await;
     }
 
