@@ -465,13 +465,23 @@ fn seeds(default: u64) -> Vec<u64> {
     (1..=n).collect()
 }
 
+/// Log lines carry the simulated time, so members' logs line up.
+struct SimTime;
+
+impl tracing_subscriber::fmt::time::FormatTime for SimTime {
+    fn format_time(&self, w: &mut tracing_subscriber::fmt::format::Writer<'_>) -> std::fmt::Result {
+        let t = turmoil::sim_elapsed().unwrap_or_default();
+        write!(w, "{:>9.3}s", t.as_secs_f64())
+    }
+}
+
 fn run_seeds(plan: Plan, default_seeds: u64) {
     // RUST_LOG=info shows the members' logs (each line names its host).
     if std::env::var_os("RUST_LOG").is_some() {
         let _ = tracing_subscriber::fmt()
             .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
             .with_test_writer()
-            .without_time()
+            .with_timer(SimTime)
             .try_init();
     }
     for seed in seeds(default_seeds) {

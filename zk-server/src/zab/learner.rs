@@ -80,7 +80,7 @@ pub async fn follow(ctx: &RoleCtx, leader: &Peer, local: Local) -> Result<(), St
         zxid = format_args!("{:#x}", tree.last_zxid()),
         "synced with the leader's history"
     );
-    let mut learning = Learning::new(ctx, tree, sessions, me.observer);
+    let mut learning = Learning::new(ctx, tree, sessions, me.observer, (leader.sid, epoch));
     learning.run(ctx, frames, writer).await
 }
 
@@ -171,6 +171,8 @@ struct Learning {
     tree: Option<(DataTree, BTreeMap<i64, u32>)>,
     commits: Option<mpsc::UnboundedSender<LogEvent>>,
     observer: bool,
+    /// The leader and the epoch it leads, for the election service.
+    leadership: (u64, u32),
     proposals: VecDeque<Txn>,
     received: i64,
     logged: i64,
@@ -189,12 +191,14 @@ impl Learning {
         tree: DataTree,
         sessions: BTreeMap<i64, u32>,
         observer: bool,
+        leadership: (u64, u32),
     ) -> Learning {
         let last = tree.last_zxid();
         Learning {
             tree: Some((tree, sessions)),
             commits: None,
             observer,
+            leadership,
             proposals: VecDeque::new(),
             received: last,
             logged: last,
@@ -297,7 +301,7 @@ impl Learning {
                 self.new_leader = Some((epoch, self.received));
                 return self.ack_new_leader(ctx);
             }
-            PeerMsg::UpToDate => self.up_to_date(ctx, forward.clone()),
+            PeerMsg::UpToDate => self.up_to_date(ctx, forward.clone()).await,
             PeerMsg::SyncDone => {
                 self.syncs.push_back(self.committed);
                 self.deliver();
@@ -356,7 +360,7 @@ impl Learning {
         }
     }
 
-    fn up_to_date(
+    async fn up_to_date(
         &mut self,
         ctx: &RoleCtx,
         forward: mpsc::UnboundedSender<super::message::Forward>,
@@ -380,6 +384,8 @@ impl Learning {
             Mode::Follower
         };
         ctx.serve_clients(state, mode);
+        let (leader, epoch) = self.leadership;
+        ctx.election.established(leader, epoch).await;
     }
 
     /// Hands on every txn both committed and logged here, in order.

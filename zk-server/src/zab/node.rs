@@ -47,6 +47,8 @@ pub struct RoleCtx {
     /// log stage: the next election can vote with it before the state is
     /// reloaded from disk.
     pub durable: Arc<AtomicI64>,
+    /// The election service, told when the role establishes its epoch.
+    pub election: Election,
 }
 
 impl RoleCtx {
@@ -185,8 +187,9 @@ fn load(config: &Config, storage: &Arc<dyn Storage>) -> Result<Local, String> {
 
 /// Runs the member until `shutdown`; a state that cannot be read from
 /// disk stops it (and cancels `shutdown`).
-pub async fn run_node(base: RoleCtx, election: Election) {
+pub async fn run_node(base: RoleCtx) {
     let shutdown = base.token.clone();
+    let election = base.election.clone();
     let mut known: Option<i64> = None;
     while !shutdown.is_cancelled() {
         base.stats.set_mode(Mode::Looking);
@@ -473,7 +476,8 @@ pub async fn start(
         token: shutdown,
         tasks: tasks.clone(),
         durable: Arc::new(AtomicI64::new(0)),
+        election,
     };
-    tasks.spawn(run_node(base, election));
+    tasks.spawn(run_node(base));
     Ok(())
 }

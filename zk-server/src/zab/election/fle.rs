@@ -8,7 +8,8 @@
 //! and re-broadcasts; once the voters of a quorum agree with its vote and
 //! nothing better arrives within a short wait, it decides. A server that
 //! starts while the others are already settled learns the leader from
-//! their FOLLOWING/LEADING answers.
+//! their FOLLOWING/LEADING answers: a quorum of them naming one leader in
+//! one epoch, the leader among them.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -39,6 +40,16 @@ pub struct Vote {
 impl Vote {
     fn key(&self) -> (u32, i64, u64) {
         (self.peer_epoch, self.zxid, self.leader)
+    }
+
+    /// Servers out of election back the same leadership when they name
+    /// the same leader in the same epoch. Their zxids and rounds may
+    /// differ: a server can decide for a leader in an earlier round than
+    /// the leader's own and still join its epoch, and demanding equal
+    /// votes then keeps a restarted server looking forever
+    /// (ZOOKEEPER-1732, ZooKeeper's `Vote.equals` out of election).
+    fn same_leadership(&self, other: &Vote) -> bool {
+        self.leader == other.leader && self.peer_epoch == other.peer_epoch
     }
 }
 
@@ -192,7 +203,7 @@ impl Fle {
         let backers: Vec<u64> = self
             .settled
             .iter()
-            .filter(|(_, (v, _, _))| *v == n.vote)
+            .filter(|(_, (v, _, _))| v.same_leadership(&n.vote))
             .map(|(sid, _)| *sid)
             .collect();
         if self.ensemble.is_quorum(&backers)
@@ -230,7 +241,14 @@ impl Fle {
     /// The finalize wait ran out: decide if the quorum still stands.
     pub fn on_timer(&mut self, now: Instant) -> Option<Decision> {
         match self.finalize_at {
-            Some(at) if at <= now && self.agree(self.proposal) => Some(self.decide(self.proposal)),
+            Some(at) if at <= now => {
+                // Spent either way: a settled answer of this round can
+                // replace a vote of the quorum, and a wait left in the
+                // past would wake the service again at once, forever.
+                self.finalize_at = None;
+                let proposal = self.proposal;
+                self.agree(proposal).then(|| self.decide(proposal))
+            }
             _ => None,
         }
     }

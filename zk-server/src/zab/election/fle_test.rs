@@ -181,3 +181,68 @@ fn a_vote_for_a_non_voter_is_ignored() {
     assert!(out.is_empty() && d.is_none());
     assert_eq!(fle.proposal().leader, 1);
 }
+
+/// Five voters; servers 2, 3 and 4 are out of election under leader 3.
+fn settled_under_3(sid: u64, state: PeerState, zxid: i64, epoch: u32, round: u64) -> Notification {
+    Notification {
+        sid,
+        state,
+        vote: vote(3, zxid, epoch),
+        election_epoch: round,
+    }
+}
+
+#[test]
+fn settled_servers_that_decided_in_other_rounds_still_make_a_quorum() {
+    // Server 4 decided for 3 a round before 3 did, with 3's older zxid,
+    // and then joined 3's epoch (ZOOKEEPER-1732): all report epoch 6.
+    let (mut fle, _) = Fle::start(ensemble(1, 5, 0), vote(1, 100, 5), 0);
+    let now = Instant::now();
+    let (_, d) = fle.on_notification(settled_under_3(2, PeerState::Following, 90, 6, 7), now);
+    assert_eq!(d, None);
+    let (_, d) = fle.on_notification(settled_under_3(4, PeerState::Following, 40, 6, 6), now);
+    assert_eq!(d, None, "the leader itself has not confirmed yet");
+    let (_, d) = fle.on_notification(settled_under_3(3, PeerState::Leading, 90, 6, 7), now);
+    let d = d.expect("decided");
+    assert_eq!((d.state, d.vote.leader), (PeerState::Following, 3));
+}
+
+#[test]
+fn settled_servers_of_another_epoch_do_not_count() {
+    let (mut fle, _) = Fle::start(ensemble(1, 5, 0), vote(1, 100, 5), 0);
+    let now = Instant::now();
+    let answers = [
+        settled_under_3(2, PeerState::Following, 90, 6, 7),
+        settled_under_3(4, PeerState::Following, 40, 5, 6),
+        settled_under_3(3, PeerState::Leading, 90, 6, 7),
+    ];
+    for n in answers {
+        let (_, d) = fle.on_notification(n, now);
+        assert_eq!(d, None, "only 2 and 3 are in epoch 6");
+    }
+}
+
+#[test]
+fn a_finalize_wait_that_cannot_decide_is_spent() {
+    let (mut fle, _) = Fle::start(ensemble(3, 3, 0), vote(3, 10, 1), 0);
+    let now = Instant::now();
+    let looking = Notification {
+        sid: 1,
+        state: PeerState::Looking,
+        vote: vote(3, 10, 1),
+        election_epoch: 1,
+    };
+    let _ = fle.on_notification(looking, now);
+    assert!(fle.finalize_at().is_some(), "1 and 3 agree on 3");
+    // Server 1 settles elsewhere in this round: the quorum is gone.
+    let settled = Notification {
+        sid: 1,
+        state: PeerState::Following,
+        vote: vote(2, 20, 3),
+        election_epoch: 1,
+    };
+    let (_, d) = fle.on_notification(settled, now);
+    assert_eq!(d, None);
+    assert_eq!(fle.on_timer(now + FINALIZE_WAIT), None);
+    assert_eq!(fle.finalize_at(), None, "not due again at once");
+}

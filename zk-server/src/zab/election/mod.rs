@@ -4,6 +4,7 @@
 //! look for a leader, so a restarted server learns who leads.
 
 pub mod fle;
+mod messenger;
 mod wire;
 
 use std::collections::BTreeMap;
@@ -11,37 +12,33 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::{SinkExt, StreamExt};
-use tokio::sync::{mpsc, oneshot};
+use tokio::sync::{mpsc, oneshot, watch};
 use tokio::time::Instant;
-use tokio_util::codec::Framed;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
-use zk_proto::frame::FrameCodec;
 
-use crate::net::transport::{Listener, Network, Stream};
+use crate::net::transport::{Listener, Network};
 
 pub use fle::{Decision, Notification, PeerState, Vote};
 
 use super::ensemble::Ensemble;
 use fle::{Fle, Out};
+use messenger::{accept, send_to_peer};
 
 /// Resends start here and double while nothing is heard (`minNotificationInterval`).
 const RESEND_MIN: Duration = Duration::from_millis(200);
 /// … up to this (ZooKeeper's `maxNotificationInterval` is 60 s; our
 /// ensembles are small and a quick rejoin matters more).
 const RESEND_MAX: Duration = Duration::from_secs(2);
-/// Notifications queued per peer; older ones are dropped when it is slow
-/// (the next resend carries the current vote anyway).
-const PEER_QUEUE: usize = 16;
-const CONNECT_RETRY_MAX: Duration = Duration::from_secs(1);
-/// A notification not written within this drops the connection.
-const SEND_WITHIN: Duration = Duration::from_secs(1);
 
 enum Cmd {
     Elect {
         own: Vote,
         reply: oneshot::Sender<Decision>,
+    },
+    Established {
+        leader: u64,
+        epoch: u32,
     },
 }
 
@@ -53,7 +50,10 @@ pub struct Election {
 
 impl std::fmt::Debug for Cmd {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("Elect")
+        match self {
+            Cmd::Elect { .. } => f.write_str("Elect"),
+            Cmd::Established { epoch, .. } => write!(f, "Established({epoch})"),
+        }
     }
 }
 
@@ -70,7 +70,10 @@ impl Election {
         let (in_tx, in_rx) = mpsc::channel(256);
         let mut senders = BTreeMap::new();
         for peer in ensemble.others() {
-            let (tx, rx) = mpsc::channel(PEER_QUEUE);
+            // Only the latest notification to a peer matters: each one
+            // carries this server's whole state, so a newer one replaces
+            // one not sent yet (ZooKeeper's send queue holds one).
+            let (tx, rx) = watch::channel(None);
             senders.insert(peer.sid, tx);
             tasks.spawn(send_to_peer(
                 net.clone(),
@@ -79,7 +82,14 @@ impl Election {
                 shutdown.clone(),
             ));
         }
-        tasks.spawn(accept(listener, in_tx, shutdown.clone(), tasks.clone()));
+        let peers = senders.keys().copied().collect();
+        tasks.spawn(accept(
+            listener,
+            peers,
+            in_tx,
+            shutdown.clone(),
+            tasks.clone(),
+        ));
         let service = Service {
             ensemble,
             senders,
@@ -97,6 +107,18 @@ impl Election {
         self.cmd.send(Cmd::Elect { own, reply }).await.ok()?;
         rx.await.ok()
     }
+
+    /// The role decided last established `epoch` under `leader` (the
+    /// leader has a synced quorum; a learner got UPTODATE): from now on
+    /// this server answers servers that look for a leader with that
+    /// epoch, as every other member of the epoch does, whatever round
+    /// and zxid each decided with. A server joining later needs a quorum
+    /// of matching answers (ZooKeeper's `updateElectionVote`,
+    /// ZOOKEEPER-1732).
+    pub async fn established(&self, leader: u64, epoch: u32) {
+        // Stopped service: the server is stopping too.
+        let _ = self.cmd.send(Cmd::Established { leader, epoch }).await;
+    }
 }
 
 enum State {
@@ -112,7 +134,7 @@ enum State {
 
 struct Service {
     ensemble: Ensemble,
-    senders: BTreeMap<u64, mpsc::Sender<Bytes>>,
+    senders: BTreeMap<u64, watch::Sender<Option<Bytes>>>,
     state: State,
     clock: u64,
 }
@@ -131,6 +153,7 @@ impl Service {
                 () = shutdown.cancelled() => return,
                 cmd = cmds.recv() => match cmd {
                     Some(Cmd::Elect { own, reply }) => self.start_round(own, reply),
+                    Some(Cmd::Established { leader, epoch }) => self.established(leader, epoch),
                     None => return,
                 },
                 n = inbound.recv() => match n {
@@ -167,6 +190,16 @@ impl Service {
             resend_at: Instant::now() + RESEND_MIN,
             resend_every: RESEND_MIN,
         };
+    }
+
+    fn established(&mut self, leader: u64, epoch: u32) {
+        // Commands come in order: a role's word arrives before the next
+        // round starts, and only while its decision stands.
+        if let State::Settled(d) = &mut self.state
+            && d.vote.leader == leader
+        {
+            d.vote.peer_epoch = epoch;
+        }
     }
 
     fn on_notification(&mut self, n: Notification) {
@@ -247,8 +280,7 @@ impl Service {
             let bytes = wire::encode(&n);
             for sid in targets {
                 if let Some(tx) = self.senders.get(&sid) {
-                    // Full: the peer is slow or away; the resend covers it.
-                    let _ = tx.try_send(bytes.clone());
+                    tx.send_replace(Some(bytes.clone()));
                 }
             }
         }
@@ -261,89 +293,5 @@ fn settled_notification(myid: u64, d: &Decision) -> Notification {
         state: d.state,
         vote: d.vote,
         election_epoch: d.election_epoch,
-    }
-}
-
-/// Keeps one outgoing connection to a peer's election port, reconnecting
-/// with backoff; what cannot be sent is dropped.
-async fn send_to_peer(
-    net: Arc<dyn Network>,
-    addr: String,
-    mut rx: mpsc::Receiver<Bytes>,
-    shutdown: CancellationToken,
-) {
-    let mut backoff = Duration::from_millis(50);
-    let mut conn: Option<Framed<Stream, FrameCodec>> = None;
-    loop {
-        let msg = tokio::select! {
-            biased;
-            () = shutdown.cancelled() => return,
-            msg = rx.recv() => match msg { Some(m) => m, None => return },
-        };
-        if conn.is_none() {
-            match tokio::time::timeout(SEND_WITHIN, net.connect(addr.clone())).await {
-                Ok(Ok(s)) => {
-                    conn = Some(Framed::new(s, FrameCodec::new(wire::MAX)));
-                    backoff = Duration::from_millis(50);
-                }
-                _ => {
-                    tokio::select! {
-                        () = shutdown.cancelled() => return,
-                        () = tokio::time::sleep(backoff) => {}
-                    }
-                    backoff = (backoff * 2).min(CONNECT_RETRY_MAX);
-                    continue;
-                }
-            }
-        }
-        // A peer that stops reading is reconnected; the resend covers
-        // what was lost.
-        if let Some(c) = conn.as_mut() {
-            let sent = tokio::select! {
-                biased;
-                () = shutdown.cancelled() => return,
-                s = tokio::time::timeout(SEND_WITHIN, c.send(msg)) => s,
-            };
-            if !matches!(sent, Ok(Ok(()))) {
-                conn = None;
-            }
-        }
-    }
-}
-
-async fn accept(
-    listener: Box<dyn Listener>,
-    inbound: mpsc::Sender<Notification>,
-    shutdown: CancellationToken,
-    tasks: TaskTracker,
-) {
-    loop {
-        let accepted = tokio::select! {
-            biased;
-            () = shutdown.cancelled() => return,
-            a = listener.accept() => a,
-        };
-        let Ok((stream, _)) = accepted else {
-            tokio::time::sleep(Duration::from_millis(50)).await;
-            continue;
-        };
-        let inbound = inbound.clone();
-        let shutdown = shutdown.clone();
-        tasks.spawn(async move {
-            let mut frames = Framed::new(stream, FrameCodec::new(wire::MAX));
-            loop {
-                let frame = tokio::select! {
-                    biased;
-                    () = shutdown.cancelled() => return,
-                    f = frames.next() => f,
-                };
-                let Some(Ok(bytes)) = frame else { return };
-                // A frame that is not a notification ends the connection.
-                let Ok(n) = wire::decode(bytes) else { return };
-                if inbound.send(n).await.is_err() {
-                    return;
-                }
-            }
-        });
     }
 }

@@ -143,6 +143,7 @@ pub async fn lead(ctx: &RoleCtx, local: Local) -> Result<(), String> {
     let serve = async {
         if established_rx.await.is_ok() {
             ctx.serve_clients(state, Mode::Leader);
+            ctx.election.established(me.sid, epoch).await;
         }
         std::future::pending::<()>().await;
     };
