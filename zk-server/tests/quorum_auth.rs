@@ -4,7 +4,9 @@
 //! replicates; a member with a certificate from another CA, a wrong
 //! password or no credentials cannot join; a fake learner on the peer port
 //! and a flood on the election ports get nothing, and an election goes
-//! through while the flood lasts.
+//! through while the flood lasts. Without authentication, the peer port
+//! still takes no large frame from a connection that has not shown itself
+//! a learner.
 
 mod ensemble;
 
@@ -250,4 +252,34 @@ async fn quorum_sasl_admits_members_only_and_an_election_survives_a_flood() {
         s.shutdown().await;
     }
     remove(&root);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_peer_port_takes_no_large_frame_from_a_stranger() {
+    // A handshake deadline of 30 s (initLimit): a leader that read the
+    // frame would hold the connection that long.
+    let members = layout("peer-frame", 3, 0, "initLimit=300\n");
+    let mut servers = Vec::new();
+    for m in &members {
+        servers.push(start(m).await);
+    }
+    let leader = wait_for_roles(&members, &[1, 2, 3]).await;
+    let (peer, _) = quorum_addrs(&members[0], leader);
+    let mut s = tokio::net::TcpStream::connect(&peer)
+        .await
+        .expect("connects");
+    // A 1 GiB frame announced, its first bytes sent.
+    s.write_all(&(1u32 << 30).to_be_bytes())
+        .await
+        .expect("length");
+    s.write_all(&[0u8; 4096]).await.expect("bytes");
+    let mut got = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), s.read_to_end(&mut got)).await;
+    assert!(closed.is_ok(), "the leader kept reading a 1 GiB frame");
+    assert!(got.is_empty(), "{got:?}");
+    wait_for_roles(&members, &[1, 2, 3]).await;
+    for s in servers {
+        s.shutdown().await;
+    }
+    remove(members[0].dir.parent().expect("root"));
 }

@@ -17,6 +17,22 @@ pub fn frames(stream: Stream) -> Frames {
     Framed::new(stream, FrameCodec::new(PEER_FRAME_MAX))
 }
 
+/// The largest frame a connection that has not shown itself a learner of
+/// this ensemble may send (LearnerInfo and AckEpoch are a few bytes): the
+/// peer port does not buffer a gigabyte for whoever connects.
+const UNKNOWN_FRAME_MAX: usize = 4096;
+
+/// Frames of a connection accepted on the peer port, small until
+/// [`trust`] says otherwise.
+pub fn frames_of_unknown(stream: Stream) -> Frames {
+    Framed::new(stream, FrameCodec::new(UNKNOWN_FRAME_MAX))
+}
+
+/// The peer showed itself a learner of this ensemble: full-size frames.
+pub fn trust(frames: &mut Frames) {
+    *frames.codec_mut() = FrameCodec::new(PEER_FRAME_MAX);
+}
+
 /// The next message; `peer` names the other side in the error.
 pub async fn recv(frames: &mut Frames, within: Duration, peer: &str) -> Result<PeerMsg, String> {
     match tokio::time::timeout(within, frames.next()).await {

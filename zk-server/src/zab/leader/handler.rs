@@ -60,7 +60,7 @@ pub(super) async fn accept(listener: Box<dyn Listener>, ctx: Arc<HandlerCtx>, ta
 }
 
 async fn handle(stream: Stream, ctx: &HandlerCtx, tasks: &TaskTracker) -> Result<(), String> {
-    let mut frames = link::frames(stream);
+    let mut frames = link::frames_of_unknown(stream);
     let PeerMsg::LearnerInfo {
         sid,
         accepted_epoch,
@@ -94,6 +94,7 @@ async fn handle(stream: Stream, ctx: &HandlerCtx, tasks: &TaskTracker) -> Result
     else {
         return Err("expected AckEpoch".into());
     };
+    link::trust(&mut frames);
     let (reply, acked) = oneshot::channel();
     let ack = Discovery::AckEpoch {
         sid,
