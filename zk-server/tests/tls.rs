@@ -342,6 +342,28 @@ async fn client_port_unification_takes_tls_and_plain_clients_on_one_port() {
     assert_eq!(answer, "imok");
 }
 
+/// A connection that never starts its TLS handshake, or never sends its
+/// ConnectRequest, is closed after `nio.sessionlessCnxnTimeout`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn silent_connections_are_closed_on_both_ports() {
+    let pki = TestPki::new("silent");
+    let server_cert = pki.issue("server", "localhost", &["localhost", "127.0.0.1"]);
+    let server = tls_server(&server_cert, &["nio.sessionlessCnxnTimeout=300"]).await;
+    for addr in [
+        server.connect_string(),
+        server.secure_connect_string().expect("port"),
+    ] {
+        let mut silent = tokio::net::TcpStream::connect(&addr)
+            .await
+            .expect("connects");
+        let mut got = Vec::new();
+        let closed =
+            tokio::time::timeout(Duration::from_secs(10), silent.read_to_end(&mut got)).await;
+        assert!(closed.is_ok(), "{addr} kept a silent connection");
+        assert!(got.is_empty(), "{addr} said {got:?}");
+    }
+}
+
 #[tokio::test]
 async fn an_unusable_key_store_stops_the_start_naming_the_file() {
     let pki = TestPki::new("bad");

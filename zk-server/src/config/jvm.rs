@@ -31,6 +31,7 @@ const PROPERTIES: &[&str] = &[
     "maxCnxns",
     "globalOutstandingLimit",
     "maxResponseSize",
+    "nio.sessionlessCnxnTimeout",
 ];
 
 /// The JAAS file property, which is the JVM's, not ZooKeeper's.

@@ -97,6 +97,9 @@ pub struct Config {
     pub max_client_cnxns: u32,
     /// `maxCnxns`: connections in all (0: no limit).
     pub max_cnxns: u32,
+    /// `nio.sessionlessCnxnTimeout`: how long a new connection may take for
+    /// its TLS handshake, and again for its ConnectRequest.
+    pub sessionless_timeout_ms: u64,
     /// `globalOutstandingLimit`: requests read and not answered, over all
     /// connections, before the server stops reading (ZooKeeper's 1000).
     pub global_outstanding_limit: u32,
@@ -168,6 +171,7 @@ impl Default for Config {
             max_client_cnxns: 60,
             max_cnxns: 0,
             global_outstanding_limit: 1000,
+            sessionless_timeout_ms: 10_000,
             min_session_timeout_ms: 2 * tick_ms,
             max_session_timeout_ms: 20 * tick_ms,
             four_letter_words: Whitelist::Only(BTreeSet::from(["srvr".to_owned()])),
@@ -328,6 +332,9 @@ impl Config {
                 "clientPortAddress" => c.client_port_address = Some(num(key, value)?),
                 "maxClientCnxns" => c.max_client_cnxns = num(key, value)?,
                 "maxCnxns" | "zookeeper.maxCnxns" => c.max_cnxns = num(key, value)?,
+                "nio.sessionlessCnxnTimeout" | "zookeeper.nio.sessionlessCnxnTimeout" => {
+                    c.sessionless_timeout_ms = num(key, value)?;
+                }
                 "globalOutstandingLimit" | "zookeeper.globalOutstandingLimit" => {
                     c.global_outstanding_limit = num(key, value)?;
                 }
@@ -415,6 +422,11 @@ impl Config {
             prealloc_bytes: self.prealloc_bytes,
             ..crate::persist::LogOptions::default()
         }
+    }
+
+    /// How long a connection may take to start its session.
+    pub fn sessionless_timeout(&self) -> std::time::Duration {
+        std::time::Duration::from_millis(self.sessionless_timeout_ms)
     }
 
     /// Whether the plain client port is served: always, unless the config

@@ -27,10 +27,6 @@ use crate::request::{ConnStats, OUTBOX_BUDGET, Outbound, StateMsg};
 /// without bound).
 const MAX_OUTSTANDING: usize = 1000;
 
-/// How long a new connection may take for its TLS handshake, and again
-/// for its ConnectRequest.
-pub(crate) const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
-
 #[derive(Debug, thiserror::Error)]
 enum ConnError {
     #[error("socket: {0}")]
@@ -103,9 +99,10 @@ impl Connection<'_> {
         outbox: mpsc::UnboundedSender<Outbound>,
         mut rx: mpsc::UnboundedReceiver<Outbound>,
     ) -> Result<(), ConnError> {
-        let first = match tokio::time::timeout(HANDSHAKE_TIMEOUT, self.first_frame()).await {
+        let within = self.ctx.config.sessionless_timeout();
+        let first = match tokio::time::timeout(within, self.first_frame()).await {
             Ok(r) => r?,
-            Err(_) => return Err(ConnError::HandshakeTimeout(HANDSHAKE_TIMEOUT)),
+            Err(_) => return Err(ConnError::HandshakeTimeout(within)),
         };
         let Some(mut first) = (match first {
             First::Word(word) => return self.four_letter_word(writer, word).await,

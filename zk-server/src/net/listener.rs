@@ -110,7 +110,7 @@ pub async fn run_listener(ports: ClientPorts, ctx: Arc<NetCtx>, tasks: TaskTrack
         let span = tracing::debug_span!("conn", id, %peer, tls = accepted.is_tls());
         tasks.spawn(
             async move {
-                match accepted.establish(connection::HANDSHAKE_TIMEOUT).await {
+                match accepted.establish(ctx.config.sessionless_timeout()).await {
                     Ok((stream, auth)) => connection::serve(stream, peer, id, auth, &ctx).await,
                     // A failed TLS handshake (no certificate, an unknown
                     // CA, a plain client on the TLS port) ends here.
