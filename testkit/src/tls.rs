@@ -156,7 +156,16 @@ impl TestPki {
 
     /// The CA as a JKS trust store (keytool).
     pub fn trust_jks(&self, password: &str) -> Result<PathBuf, String> {
-        let out = self.dir.join("trust.jks");
+        self.trust_store("JKS", "trust.jks", password)
+    }
+
+    /// The CA as a PKCS#12 trust store (keytool: the entry marked trusted).
+    pub fn trust_pkcs12(&self, password: &str) -> Result<PathBuf, String> {
+        self.trust_store("PKCS12", "trust.p12", password)
+    }
+
+    fn trust_store(&self, kind: &str, file: &str, password: &str) -> Result<PathBuf, String> {
+        let out = self.dir.join(file);
         let _ = std::fs::remove_file(&out);
         run(Command::new("keytool").args([
             "-importcert",
@@ -168,7 +177,7 @@ impl TestPki {
             "-keystore",
             path(&out),
             "-storetype",
-            "JKS",
+            kind,
             "-storepass",
             password,
         ]))?;

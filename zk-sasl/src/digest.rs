@@ -152,11 +152,6 @@ impl DigestClient {
         self.done
     }
 
-    /// Whether the response was sent and `rspauth` is awaited.
-    pub fn awaiting_rspauth(&self) -> bool {
-        self.expect.is_some()
-    }
-
     /// The answer to the server's `token`: the response to its challenge,
     /// or, after the server's `rspauth`, nothing (None) once it checks.
     pub fn step(&mut self, token: &[u8]) -> Result<Option<Vec<u8>>, SaslError> {

@@ -173,3 +173,31 @@ async fn a_global_outstanding_limit_of_one_still_answers_everyone() {
     }
     server.shutdown().await;
 }
+
+/// One connection that fills the server's outstanding requests and reads
+/// nothing must not stop the others: they go on being read and answered
+/// (their pings keep their sessions).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stalled_client_cannot_stop_the_others() {
+    // A low global limit, which the greedy client alone fills.
+    let server = start("globalOutstandingLimit=100").await;
+    let mut greedy = Client::connect(server.local_addr()).await;
+    greedy.create("/d", &[1u8; 100], 0).await.expect("a node");
+    // multiReads of 60,000 getData (frames under 1 MB, replies of ~11 MB:
+    // more than the socket buffers and the outbox budget take), then
+    // thousands of pings, none of whose replies is read.
+    let ops: Vec<Request> = (0..60_000).map(|_| get("/d")).collect();
+    for _ in 0..4 {
+        greedy.send(&Request::MultiRead(ops.clone())).await;
+    }
+    for _ in 0..5000 {
+        greedy.send(&Request::Ping).await;
+    }
+    let mut other = Client::connect(server.local_addr()).await;
+    for _ in 0..50 {
+        assert!(other.exists("/", false).await.is_ok());
+        other.ping().await;
+    }
+    drop(greedy);
+    server.shutdown().await;
+}

@@ -283,3 +283,118 @@ async fn the_peer_port_takes_no_large_frame_from_a_stranger() {
     }
     remove(members[0].dir.parent().expect("root"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quorum_sasl_rolls_out_in_steps() {
+    // Step one everywhere: members take SASL, none sends it yet.
+    let members = layout("sasl-steps", 3, 0, "quorum.auth.enableSasl=true\n");
+    let root = members[0].dir.parent().expect("root").to_owned();
+    let good = jaas(&root, "quorum-secret");
+    for m in &members {
+        append(m, &format!("jaasLoginConfig={}", good.display()));
+    }
+    let mut servers = BTreeMap::new();
+    for m in &members {
+        servers.insert(m.sid, start(m).await);
+    }
+    wait_for_roles(&members, &[1, 2, 3]).await;
+    // Step two, one member at a time: it sends SASL; the others take it.
+    let m1 = &members[0];
+    servers.remove(&1).expect("member 1").shutdown().await;
+    append(m1, "quorum.auth.learnerRequireSasl=true");
+    servers.insert(1, start(m1).await);
+    wait_for_roles(&members, &[1, 2, 3]).await;
+    write_and_read_back(&members, "/rolled").await;
+    for (_, s) in servers {
+        s.shutdown().await;
+    }
+    remove(&root);
+}
+
+/// With quorum TLS, an incoming member's certificate must name its
+/// address: a client certificate of the same CA does not open the election
+/// port; and at most four connections from one (non-member) address may
+/// be authenticating at once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn quorum_tls_checks_who_connects() {
+    let pki = TestPki::new("quorum-names");
+    let members = layout(
+        "quorum-names",
+        3,
+        0,
+        &format!(
+            "sslQuorum=true\nssl.quorum.trustStore.location={}\n",
+            pki.ca().display()
+        ),
+    );
+    for m in &members {
+        let cert = pki.issue(
+            &format!("n{}", m.sid),
+            &format!("member-{}", m.sid),
+            &["127.0.0.1", "localhost"],
+        );
+        append(
+            m,
+            &format!("ssl.quorum.keyStore.location={}", cert.combined.display()),
+        );
+    }
+    let mut servers = Vec::new();
+    for m in &members {
+        servers.push(start(m).await);
+    }
+    let leader = wait_for_roles(&members, &[1, 2, 3]).await;
+    let (_, election) = quorum_addrs(&members[0], leader);
+
+    // A user's certificate (no address in it) from the members' CA.
+    let user = pki.issue("user", "zkcli-user", &[]);
+    let trust = zk_tls::load_trust(&zk_tls::StoreSpec::new(pki.ca())).expect("trust");
+    let identity =
+        zk_tls::load_identity(&zk_tls::StoreSpec::new(&user.combined)).expect("identity");
+    let config = zk_tls::client_config(&trust, Some(&identity), true, &Default::default())
+        .expect("client config");
+    let tcp = tokio::net::TcpStream::connect(&election)
+        .await
+        .expect("tcp");
+    let name = tokio_rustls::rustls::pki_types::ServerName::try_from("127.0.0.1").expect("name");
+    let mut tls = tokio_rustls::TlsConnector::from(config)
+        .connect(name, tcp)
+        .await
+        .expect("the handshake itself succeeds");
+    let _ = tls.write_all(b"\x00\x00\x00\x28forged vote").await;
+    let mut got = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), tls.read_to_end(&mut got)).await;
+    assert!(got.is_empty(), "a user's certificate got {got:?}");
+
+    // From 127.0.0.2, not a member's address: four silent connections are
+    // held while they may still authenticate; a fifth is closed at once.
+    let from = |port: &str| {
+        let socket = tokio::net::TcpSocket::new_v4().expect("socket");
+        socket
+            .bind("127.0.0.2:0".parse().expect("addr"))
+            .expect("bind 127.0.0.2");
+        let addr: std::net::SocketAddr = port.parse().expect("addr");
+        async move { socket.connect(addr).await.expect("connect") }
+    };
+    let mut held = Vec::new();
+    for _ in 0..4 {
+        held.push(from(&election).await);
+    }
+    let mut fifth = from(&election).await;
+    let mut got = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(5), fifth.read_to_end(&mut got)).await;
+    assert!(
+        closed.is_ok(),
+        "a fifth connection from one address was kept"
+    );
+    for s in &held {
+        let mut buf = [0u8; 1];
+        assert!(
+            matches!(s.try_read(&mut buf), Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
+            "the first four are still being given their time"
+        );
+    }
+    for s in servers {
+        s.shutdown().await;
+    }
+    remove(members[0].dir.parent().expect("root"));
+}

@@ -4,6 +4,8 @@
 //! `sessionRequireClientSASLAuth` / `enforce.auth`, and the JAAS file
 //! named the way ZooKeeper's scripts name it (`SERVER_JVMFLAGS`).
 
+mod common;
+
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -102,15 +104,36 @@ async fn a_sasl_user_is_an_identity_for_acls_and_bad_passwords_fail() {
     let _ = std::fs::remove_file(file);
 }
 
+/// With `allowSaslFailedClients`, a failed exchange answers OK with an
+/// empty token and the connection stays, unauthenticated (on the wire: our
+/// client refuses to go on that way, as a client with credentials should).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn allowed_failures_stay_connected_unauthenticated() {
+    use zk_proto::client::{Request, Response, SaslRequest};
     let file = jaas("allow");
     let server = sasl_server(&file, &["allowSaslFailedClients=true"]).await;
-    let client = connect(&server, Some(SaslCredentials::digest("bob", "wrong")))
+    let addr = server.connect_string().parse().expect("address");
+    let mut raw = common::Client::connect(addr).await;
+    let sasl = |token: &[u8]| {
+        Request::Sasl(SaslRequest {
+            token: bytes::Bytes::copy_from_slice(token),
+        })
+    };
+    let challenge = raw.call(sasl(b"")).await.expect("a challenge");
+    assert!(matches!(challenge, Response::Sasl(t) if !t.is_empty()));
+    let answer = raw
+        .call(sasl(b"username=\"bob\",response=00"))
         .await
-        .expect("kept despite the failure");
-    let me = client.whoami().await.expect("whoami");
-    assert!(me.iter().all(|id| id.auth_scheme != "sasl"), "{me:?}");
+        .expect("kept, not refused");
+    assert!(matches!(answer, Response::Sasl(t) if t.is_empty()));
+    let me = raw.call(Request::WhoAmI).await.expect("still served");
+    assert!(
+        matches!(&me, Response::WhoAmI(ids) if ids.iter().all(|id| id.auth_scheme != "sasl")),
+        "{me:?}"
+    );
+    // Our client does not go on unauthenticated.
+    let ours = connect(&server, Some(SaslCredentials::digest("bob", "wrong"))).await;
+    assert_eq!(ours.err(), Some(Error::AuthFailed));
     let _ = std::fs::remove_file(file);
 }
 

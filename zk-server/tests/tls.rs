@@ -364,6 +364,35 @@ async fn silent_connections_are_closed_on_both_ports() {
     }
 }
 
+/// A trust store trusts its trusted-certificate entries only, as Java's
+/// does: a key store reused as the trust store does not make the CAs of
+/// its key's chain trusted.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn trust_stores_trust_their_trusted_entries_only() {
+    let pki = TestPki::new("trust");
+    let server_cert = pki.issue("server", "localhost", &["localhost", "127.0.0.1"]);
+    let me = pki.issue("me", "me", &[]);
+    let trust_p12 = zk_testkit::require!(pki.trust_pkcs12("changeit"));
+    let key_jks = zk_testkit::require!(server_cert.jks("changeit"));
+    let server = TestingServer::builder()
+        .tls(&server_cert.combined, &trust_p12)
+        .config("ssl.trustStore.password=changeit")
+        .start()
+        .await
+        .expect("a PKCS#12 trust store from keytool");
+    connect_tls(&server, client_tls(pki.ca(), Some(&me)))
+        .await
+        .expect("its CA is trusted");
+    let err = TestingServer::builder()
+        .tls(&server_cert.combined, &key_jks)
+        .config("ssl.trustStore.password=changeit")
+        .start()
+        .await
+        .expect_err("a key store as the trust store")
+        .to_string();
+    assert!(err.contains("no trusted certificate entry"), "{err}");
+}
+
 #[tokio::test]
 async fn an_unusable_key_store_stops_the_start_naming_the_file() {
     let pki = TestPki::new("bad");

@@ -294,3 +294,14 @@ impl ServerCertVerifier for AnyName {
         self.0.supported_verify_schemes()
     }
 }
+
+/// Whether `cert` (an end-entity certificate) names `host`, an IP address
+/// or a DNS name, as a server's is checked against the name it was dialled
+/// by. A certificate webpki cannot read (X.509 v1) names nothing.
+pub fn names(cert: &CertificateDer<'_>, host: &str) -> bool {
+    let Ok(name) = ServerName::try_from(host) else {
+        return false;
+    };
+    rustls::server::ParsedCertificate::try_from(cert)
+        .is_ok_and(|parsed| rustls::client::verify_server_name(&parsed, &name).is_ok())
+}

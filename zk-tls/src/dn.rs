@@ -50,11 +50,12 @@ pub fn subject_dn(der: &[u8]) -> Result<String, TlsError> {
     Ok(rdns.into_iter().rev().collect::<Vec<_>>().join(","))
 }
 
-/// A string value's text, for the string types a certificate uses.
+/// A string value's text, for the string types Java writes as text
+/// (others, NumericString among them, go out as `#` and hex).
 fn text(value: &Any<'_>) -> Option<String> {
     let data = value.data;
     match value.tag() {
-        Tag::Utf8String | Tag::PrintableString | Tag::Ia5String | Tag::NumericString => {
+        Tag::Utf8String | Tag::PrintableString | Tag::Ia5String | Tag::GeneralString => {
             std::str::from_utf8(data).ok().map(str::to_owned)
         }
         // T.61 as Latin-1, the way Java reads it.
@@ -70,15 +71,18 @@ fn text(value: &Any<'_>) -> Option<String> {
     }
 }
 
-/// RFC 2253 section 2.4: `, + " \ < > ;` escaped anywhere, `#` and a
-/// space at the start, a space at the end.
+/// As Java's `AVA.toRFC2253String`: `, = + < > # ; " \` escaped
+/// anywhere, a space at the start or the end, NUL as `\00`.
 fn escape(value: &str) -> String {
     let mut out = String::with_capacity(value.len());
     let last = value.chars().count().saturating_sub(1);
     for (i, c) in value.chars().enumerate() {
-        let special = matches!(c, ',' | '+' | '"' | '\\' | '<' | '>' | ';')
-            || (i == 0 && (c == '#' || c == ' '))
-            || (i == last && c == ' ');
+        if c == '\0' {
+            out.push_str("\\00");
+            continue;
+        }
+        let special = matches!(c, ',' | '=' | '+' | '<' | '>' | '#' | ';' | '"' | '\\')
+            || ((i == 0 || i == last) && c == ' ');
         if special {
             out.push('\\');
         }
@@ -164,6 +168,8 @@ mod tests {
         assert_eq!(escape("#a b "), r"\#a b\ ");
         assert_eq!(escape(r#"a+b;c<d>"e\"#), r#"a\+b\;c\<d\>\"e\\"#);
         assert_eq!(escape(" x"), r"\ x");
+        assert_eq!(escape("a=b#c"), r"a\=b\#c");
+        assert_eq!(escape("a\0b"), r"a\00b");
     }
 
     #[test]

@@ -21,7 +21,7 @@ pub mod dn;
 mod legacy;
 pub mod store;
 
-pub use configs::{ClientAuth, Protocols, client_config, server_config};
+pub use configs::{ClientAuth, Protocols, client_config, names, server_config};
 pub use dn::subject_dn;
 pub use rustls::pki_types::CertificateDer;
 pub use store::{Identity, StoreSpec, StoreType, load_identity, load_trust};

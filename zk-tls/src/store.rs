@@ -134,37 +134,31 @@ pub fn load_trust(spec: &StoreSpec) -> Result<Vec<CertificateDer<'static>>, TlsE
     let bytes = spec.read()?;
     let certs = match spec.kind()? {
         StoreType::Pem => pem_certs(spec, &bytes)?,
-        // A key entry's chain counts as trusted too, as Java's
-        // TrustManagerFactory takes it.
+        // Trusted-certificate entries only, as Java's PKIX trust manager
+        // takes a store: a key entry's chain (a keystore reused as the
+        // trust store) would otherwise make its issuing CAs trusted.
         StoreType::Jks => {
             let store = open_jks(spec, &bytes)?;
-            let mut certs = Vec::new();
-            for alias in store.aliases() {
-                if let Ok(entry) = store.get_trusted_certificate_entry(&alias) {
-                    certs.push(CertificateDer::from(entry.certificate.content));
-                } else if let Ok(chain) = store.get_private_key_entry_certificate_chain(&alias) {
-                    certs.extend(chain.into_iter().map(|c| CertificateDer::from(c.content)));
-                }
-            }
-            certs
+            store
+                .aliases()
+                .iter()
+                .filter_map(|alias| store.get_trusted_certificate_entry(alias).ok())
+                .map(|entry| CertificateDer::from(entry.certificate.content))
+                .collect()
         }
         StoreType::Pkcs12 => {
-            let store = open_pkcs12(spec, &bytes)?;
-            let mut certs = Vec::new();
-            for (_, entry) in store.entries() {
-                match entry {
-                    KeyStoreEntry::Certificate(c) => certs.push(c.as_der().to_vec().into()),
-                    KeyStoreEntry::PrivateKeyChain(chain) => {
-                        certs.extend(chain.certs().iter().map(|c| c.as_der().to_vec().into()))
-                    }
-                    KeyStoreEntry::Secret(_) => {}
-                }
-            }
-            certs
+            let store = open_pkcs12(spec, &bytes, Pkcs12ImportPolicy::Strict)?;
+            store
+                .entries()
+                .filter_map(|(_, entry)| match entry {
+                    KeyStoreEntry::Certificate(c) => Some(c.as_der().to_vec().into()),
+                    _ => None,
+                })
+                .collect()
         }
     };
     if certs.is_empty() {
-        return Err(spec.fail("holds no certificate"));
+        return Err(spec.fail("holds no trusted certificate entry"));
     }
     Ok(certs)
 }
@@ -230,10 +224,15 @@ fn open_jks(spec: &StoreSpec, bytes: &[u8]) -> Result<jks::KeyStore, TlsError> {
     Ok(store)
 }
 
-fn open_pkcs12(spec: &StoreSpec, bytes: &[u8]) -> Result<P12KeyStore, TlsError> {
-    // Relaxed: a store whose key has no matching certificate still opens,
-    // and the error below says what is missing.
-    P12KeyStore::from_pkcs12(bytes, spec.password(), Pkcs12ImportPolicy::Relaxed).map_err(|e| {
+/// `policy`: Strict for a trust store (only certificates marked trusted,
+/// as Java reads them), Relaxed for a key store (a key without its
+/// certificate still opens, and the error then says what is missing).
+fn open_pkcs12(
+    spec: &StoreSpec,
+    bytes: &[u8],
+    policy: Pkcs12ImportPolicy,
+) -> Result<P12KeyStore, TlsError> {
+    P12KeyStore::from_pkcs12(bytes, spec.password(), policy).map_err(|e| {
         spec.fail(format!(
             "cannot open the PKCS#12 store (wrong password?): {e}"
         ))
@@ -264,7 +263,7 @@ fn jks_identity(spec: &StoreSpec, bytes: &[u8]) -> Result<Identity, TlsError> {
 }
 
 fn pkcs12_identity(spec: &StoreSpec, bytes: &[u8]) -> Result<Identity, TlsError> {
-    let store = open_pkcs12(spec, bytes)?;
+    let store = open_pkcs12(spec, bytes, Pkcs12ImportPolicy::Relaxed)?;
     let (_, chain) = store
         .private_key_chain()
         .ok_or_else(|| spec.fail("holds no private key"))?;

@@ -322,12 +322,6 @@ async fn sasl(
             )));
         }
         let challenge = Bytes::decode(&mut frame).map_err(std::io::Error::other)?;
-        if challenge.is_empty() && client.awaiting_rspauth() {
-            // ZooKeeper answers a failed exchange this way when it keeps
-            // such clients (`allowSaslFailedClients`): go on unauthenticated.
-            tracing::warn!("SASL failed; the server keeps the connection unauthenticated");
-            return Ok(());
-        }
         match client.step(&challenge) {
             Ok(Some(next)) => token = next,
             Ok(None) => return Ok(()),

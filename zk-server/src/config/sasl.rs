@@ -104,6 +104,11 @@ impl SaslConfig {
         if let Some(path) = self.jaas_path.clone() {
             self.load(&path)?;
         }
+        if !self.users.is_empty() && !self.provider {
+            tracing::warn!(
+                "the JAAS file has Server users but no authProvider.N=org.apache.zookeeper.server.auth.SASLAuthenticationProvider: clients cannot use SASL"
+            );
+        }
         Ok(())
     }
 
@@ -118,9 +123,11 @@ impl SaslConfig {
         Ok(())
     }
 
-    /// Whether a SASL exchange can succeed here: there are users.
+    /// Whether clients may authenticate with SASL here: the provider is
+    /// configured (as ZooKeeper needs it for `sasl:` ACLs) and there are
+    /// users.
     pub fn serves(&self) -> bool {
-        !self.users.is_empty()
+        self.provider && !self.users.is_empty()
     }
 
     /// Whether SASL itself is enforced (a failed exchange answers -124).

@@ -24,8 +24,9 @@ use crate::request::{ConnStats, OUTBOX_BUDGET, Outbound, StateMsg};
 
 /// Requests read but not answered, per connection; past this the
 /// connection stops reading (backpressure on a client that pipelines
-/// without bound).
-const MAX_OUTSTANDING: usize = 1000;
+/// without bound). Half of ZooKeeper's `globalOutstandingLimit`: one
+/// connection alone cannot make the server throttle everyone.
+const MAX_OUTSTANDING: usize = 500;
 
 #[derive(Debug, thiserror::Error)]
 enum ConnError {
@@ -157,27 +158,36 @@ impl Connection<'_> {
                     if close {
                         return Ok(());
                     }
+                    // Replies made room: frames already read may go on.
+                    self.on_buffered_frames().await?;
                 }
-                n = self.reader.read_buf(&mut self.buf),
-                    if !self.closing && self.pending.len() < MAX_OUTSTANDING && !self.globally_throttled() =>
-                {
+                n = self.reader.read_buf(&mut self.buf), if self.may_read() => {
                     if n? == 0 {
                         return Ok(());
                     }
                     self.on_buffered_frames().await?;
                 }
-                // Over globalOutstandingLimit: look again shortly (the
-                // requests that held it may be other connections').
+                // Held by globalOutstandingLimit: look again shortly (the
+                // requests that filled it may be other connections').
                 () = tokio::time::sleep(Duration::from_millis(5)), if self.globally_throttled() => {}
             }
         }
     }
 
-    /// Whether the server has more requests in hand than
-    /// `globalOutstandingLimit`: then no connection reads more.
+    /// Whether to read more from the socket now.
+    fn may_read(&self) -> bool {
+        !self.closing && self.pending.len() < MAX_OUTSTANDING && !self.globally_throttled()
+    }
+
+    /// Whether this connection waits for `globalOutstandingLimit`: the
+    /// server has that many requests in hand and some are this one's. As
+    /// in ZooKeeper, a connection with nothing in hand reads on (its pings
+    /// keep its session), so no client can stop the others.
     fn globally_throttled(&self) -> bool {
         let limit = i64::from(self.ctx.config.global_outstanding_limit);
-        limit > 0 && self.ctx.stats.outstanding.load(Ordering::Relaxed) >= limit
+        !self.pending.is_empty()
+            && limit > 0
+            && self.ctx.stats.outstanding.load(Ordering::Relaxed) >= limit
     }
 
     /// `bytes` of queued replies are on the socket: the state task hears
@@ -186,20 +196,24 @@ impl Connection<'_> {
         let before = self
             .stats
             .queued_bytes
-            .fetch_update(Ordering::Relaxed, Ordering::Relaxed, |q| {
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |q| {
                 Some(q.saturating_sub(bytes))
             })
             .unwrap_or(0);
         let left = before.saturating_sub(bytes);
-        if left <= OUTBOX_BUDGET / 2 && self.stats.throttled.swap(false, Ordering::Relaxed) {
+        // SeqCst with the state task's store-then-check (`Conn::hold`):
+        // either it sees the drained count, or this sees its flag.
+        if left <= OUTBOX_BUDGET / 2 && self.stats.throttled.swap(false, Ordering::SeqCst) {
             self.send_state(StateMsg::Drained { conn: self.id }).await?;
         }
         Ok(())
     }
 
-    /// Handles every complete frame in the read buffer.
+    /// Handles the complete frames in the read buffer, as many as the
+    /// outstanding limit lets through (a large read can hold thousands).
     async fn on_buffered_frames(&mut self) -> Result<(), ConnError> {
         while !self.closing
+            && self.pending.len() < MAX_OUTSTANDING
             && let Some(frame) = self.codec.decode(&mut self.buf)?
         {
             self.on_frame(frame).await?;
@@ -245,8 +259,17 @@ impl Connection<'_> {
         let (reply, answer) = oneshot::channel();
         self.send_state(StateMsg::Command { word, reply }).await?;
         let text = answer.await.map_err(|_| ConnError::Shutdown)?;
-        writer.write_all(text.as_bytes()).await?;
-        Ok(())
+        // A client that asks and does not read must not hold the task (a
+        // role change waits for every connection task).
+        let within = self.ctx.config.sessionless_timeout();
+        tokio::select! {
+            biased;
+            () = self.ctx.shutdown.cancelled() => Err(ConnError::Shutdown),
+            written = tokio::time::timeout(within, writer.write_all(text.as_bytes())) => {
+                written.map_err(|_| ConnError::Stalled(within))??;
+                Ok(())
+            }
+        }
     }
 
     async fn on_frame(&mut self, mut frame: Bytes) -> Result<(), ConnError> {

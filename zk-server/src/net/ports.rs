@@ -151,7 +151,9 @@ impl Accepted {
             } else {
                 self.stream
             };
-            tls.accept(stream).await
+            let (stream, cert) = tls.accept(stream).await?;
+            let ids = cert.map_or_else(Vec::new, |c| tls.ids_of(&c));
+            Ok((stream, ids))
         };
         tokio::time::timeout(timeout, handshake)
             .await

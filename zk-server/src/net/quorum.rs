@@ -16,12 +16,13 @@
 //! connections both (a rolling upgrade to `sslQuorum`); without
 //! `quorum.auth.serverRequireSasl`, connections without SASL too.
 
+use std::collections::HashMap;
 use std::future::Future;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::pin::Pin;
-use std::sync::Arc;
-use std::task::{Context, Poll, ready};
+use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll, Wake, Waker, ready};
 use std::time::Duration;
 
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
@@ -35,8 +36,15 @@ use crate::config::Config;
 /// How long a member may take to authenticate (TLS and SASL together).
 const AUTH_WITHIN: Duration = Duration::from_secs(10);
 /// Accepted connections authenticating at once, per port; past it, new
-/// ones are closed unread (a flood cannot pile up tasks and sockets).
+/// ones are closed unread (a flood cannot pile up tasks and sockets),
+/// except from a member's address.
 const PENDING_MAX: usize = 64;
+/// The same from one address.
+const PENDING_PER_ADDRESS: usize = 4;
+/// How long an accepted connection may stay silent before its first byte.
+const FIRST_BYTE_WITHIN: Duration = Duration::from_secs(2);
+/// How long the members' resolved addresses are used before a new lookup.
+const MEMBERS_FRESH: Duration = Duration::from_secs(30);
 /// The largest SASL token either side takes (DIGEST-MD5's are ~300 bytes).
 const TOKEN_MAX: usize = 4096;
 /// What a connector sends first when it authenticates with SASL. As a
@@ -53,6 +61,14 @@ const REFUSED: u8 = 2;
 #[derive(Debug)]
 pub struct QuorumSecurity {
     tls: Option<(Arc<TlsServer>, Arc<TlsClient>)>,
+    /// `ssl.quorum.hostnameVerification`: an accepted member's certificate
+    /// must name its address (or a `server.N` host that resolves to it),
+    /// as ZooKeeper checks the connecting side too.
+    verify_peer_names: bool,
+    /// The `server.N` hosts.
+    member_hosts: Vec<String>,
+    /// Their addresses, for the limits on connections authenticating.
+    members: Members,
     port_unification: bool,
     /// The QuorumServer users, when SASL is on.
     server_users: Option<Arc<std::collections::BTreeMap<String, String>>>,
@@ -63,7 +79,10 @@ pub struct QuorumSecurity {
 
 impl QuorumSecurity {
     /// None when neither quorum TLS nor quorum SASL is on.
-    pub fn from_config(config: &Config) -> io::Result<Option<QuorumSecurity>> {
+    pub fn from_config(
+        config: &Config,
+        member_hosts: Vec<String>,
+    ) -> io::Result<Option<QuorumSecurity>> {
         let auth = &config.quorum_auth;
         let tls = if config.tls.ssl_quorum {
             let server = TlsServer::new(&config.tls.quorum, None).map_err(io::Error::other)?;
@@ -86,13 +105,21 @@ impl QuorumSecurity {
                     auth.server_context
                 )));
             }
-            let learner = jaas.credentials(&auth.learner_context);
-            if auth.learner_require && learner.is_none() {
-                return Err(io::Error::other(format!(
-                    "quorum.auth.learnerRequireSasl: the JAAS file has no {} username and password",
-                    auth.learner_context
-                )));
-            }
+            // As ZooKeeper's learner: SASL only once learnerRequireSasl is
+            // set, so the upgrade can go in steps (enableSasl everywhere
+            // first: every member takes SASL before any sends it).
+            let learner = if auth.learner_require {
+                let creds = jaas.credentials(&auth.learner_context);
+                if creds.is_none() {
+                    return Err(io::Error::other(format!(
+                        "quorum.auth.learnerRequireSasl: the JAAS file has no {} username and password",
+                        auth.learner_context
+                    )));
+                }
+                creds
+            } else {
+                None
+            };
             (Some(Arc::new(users)), learner)
         } else {
             (None, None)
@@ -102,6 +129,9 @@ impl QuorumSecurity {
         }
         Ok(Some(QuorumSecurity {
             tls,
+            verify_peer_names: config.tls.quorum.hostname_verification,
+            members: Members::new(member_hosts.clone()),
+            member_hosts,
             port_unification: config.tls.port_unification,
             server_users,
             server_require: auth.server_require,
@@ -134,6 +164,7 @@ impl Network for QuorumNet {
                 inner,
                 security: self.security.clone(),
                 pending: Arc::new(tokio::sync::Semaphore::new(PENDING_MAX)),
+                per_address: Arc::default(),
             }) as Box<dyn Listener>)
         })
     }
@@ -159,16 +190,117 @@ struct QuorumListener {
     inner: Box<dyn Listener>,
     security: Arc<QuorumSecurity>,
     pending: Arc<tokio::sync::Semaphore>,
+    /// Connections authenticating, per address. A std Mutex: one map
+    /// update at a time, never held across an await.
+    per_address: Arc<Mutex<HashMap<IpAddr, usize>>>,
+}
+
+/// One address's place among the connections authenticating; given back
+/// when dropped.
+struct Slot {
+    per_address: Arc<Mutex<HashMap<IpAddr, usize>>>,
+    ip: IpAddr,
+    counted: bool,
+    _permit: Option<tokio::sync::OwnedSemaphorePermit>,
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if self.counted
+            && let Ok(mut map) = self.per_address.lock()
+            && let Some(n) = map.get_mut(&self.ip)
+        {
+            *n -= 1;
+            if *n == 0 {
+                map.remove(&self.ip);
+            }
+        }
+    }
+}
+
+impl QuorumListener {
+    /// A place for a connection from `ip`, or None to refuse it. Members'
+    /// addresses are not counted: a flood from elsewhere cannot keep them
+    /// out.
+    async fn slot(&self, ip: IpAddr) -> Option<Slot> {
+        if self.security.members.contains(ip).await {
+            return Some(Slot {
+                per_address: self.per_address.clone(),
+                ip,
+                counted: false,
+                _permit: None,
+            });
+        }
+        {
+            let mut map = self.per_address.lock().ok()?;
+            let n = map.entry(ip).or_insert(0);
+            if *n >= PENDING_PER_ADDRESS {
+                return None;
+            }
+            *n += 1;
+        }
+        let mut slot = Slot {
+            per_address: self.per_address.clone(),
+            ip,
+            counted: true,
+            _permit: None,
+        };
+        slot._permit = Some(self.pending.clone().try_acquire_owned().ok()?);
+        Some(slot)
+    }
+}
+
+/// The addresses the `server.N` hosts resolve to, looked up again every
+/// half minute (a member's name may move).
+#[derive(Debug)]
+struct Members {
+    hosts: Vec<String>,
+    /// A std Mutex: read or replaced, never held across an await.
+    known: Mutex<Option<(std::time::Instant, Vec<IpAddr>)>>,
+}
+
+impl Members {
+    fn new(hosts: Vec<String>) -> Members {
+        Members {
+            hosts,
+            known: Mutex::new(None),
+        }
+    }
+
+    async fn contains(&self, ip: IpAddr) -> bool {
+        let ip = ip.to_canonical();
+        let fresh = self.known.lock().ok().and_then(|k| {
+            k.as_ref()
+                .filter(|(at, _)| at.elapsed() < MEMBERS_FRESH)
+                .map(|(_, ips)| ips.clone())
+        });
+        let ips = match fresh {
+            Some(ips) => ips,
+            None => {
+                let mut ips = Vec::new();
+                for host in &self.hosts {
+                    if let Ok(addrs) = tokio::net::lookup_host((host.as_str(), 0)).await {
+                        ips.extend(addrs.map(|a| a.ip().to_canonical()));
+                    }
+                }
+                if let Ok(mut k) = self.known.lock() {
+                    *k = Some((std::time::Instant::now(), ips.clone()));
+                }
+                ips
+            }
+        };
+        ips.contains(&ip)
+    }
 }
 
 impl Listener for QuorumListener {
     fn accept(&self) -> BoxFuture<'_, io::Result<(Stream, SocketAddr)>> {
         Box::pin(async move {
-            let (stream, peer, permit) = loop {
+            let (stream, peer, slot) = loop {
                 let (stream, peer) = self.inner.accept().await?;
-                match self.pending.clone().try_acquire_owned() {
-                    Ok(permit) => break (stream, peer, permit),
-                    Err(_) => {
+                match self.slot(peer.ip().to_canonical()).await {
+                    Some(slot) => break (stream, peer, slot),
+                    None => {
                         tracing::warn!(%peer, "too many quorum connections authenticating; closing");
                         drop(stream);
                     }
@@ -176,21 +308,27 @@ impl Listener for QuorumListener {
             };
             let security = self.security.clone();
             let handshake = tokio::spawn(async move {
-                let _permit = permit;
-                tokio::time::timeout(AUTH_WITHIN, accept_side(stream, &security))
+                let _slot = slot;
+                tokio::time::timeout(AUTH_WITHIN, accept_side(stream, peer.ip(), &security))
                     .await
                     .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "no authentication in time"))?
                     .inspect_err(|e| {
                         tracing::warn!(%peer, error = %e, "quorum connection refused: not authenticated");
                     })
             });
-            Ok((Box::new(Lazy::Pending(handshake)) as Stream, peer))
+            Ok((Box::new(Lazy::new(handshake)) as Stream, peer))
         })
     }
 
     fn local_addr(&self) -> io::Result<SocketAddr> {
         self.inner.local_addr()
     }
+}
+
+async fn resolves_to(host: &str, ip: IpAddr) -> bool {
+    tokio::net::lookup_host((host, 0))
+        .await
+        .is_ok_and(|mut addrs| addrs.any(|a| a.ip().to_canonical() == ip.to_canonical()))
 }
 
 /// The connecting side: TLS, then SASL as a learner.
@@ -210,20 +348,30 @@ async fn connect_side(stream: Stream, addr: &str, security: &QuorumSecurity) -> 
     Ok(stream)
 }
 
-/// The accepting side: TLS (or plain, with port unification), then SASL
-/// as required.
-async fn accept_side(stream: Stream, security: &QuorumSecurity) -> io::Result<Stream> {
+/// The accepting side: TLS (or plain, with port unification), the
+/// peer's name, then SASL as required.
+async fn accept_side(
+    stream: Stream,
+    peer: IpAddr,
+    security: &QuorumSecurity,
+) -> io::Result<Stream> {
+    // Something must come at once; only then is the rest given time.
+    let (first, stream) = tokio::time::timeout(FIRST_BYTE_WITHIN, peek(stream, 1))
+        .await
+        .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "silent"))??;
     let mut stream = match &security.tls {
-        Some((server, _)) if security.port_unification => {
-            let (first, stream) = peek(stream, 1).await?;
-            if first[0] == TLS_HANDSHAKE {
-                server.accept(stream).await?.0
-            } else {
-                tracing::debug!("plain quorum connection (portUnification)");
-                stream
-            }
+        Some((_, _)) if security.port_unification && first[0] != TLS_HANDSHAKE => {
+            tracing::debug!("plain quorum connection (portUnification)");
+            stream
         }
-        Some((server, _)) => server.accept(stream).await?.0,
+        Some((server, _)) => {
+            let (stream, cert) = server.accept(stream).await?;
+            if security.verify_peer_names {
+                let cert = cert.ok_or_else(|| io::Error::other("no certificate"))?;
+                check_peer_name(&cert, peer, &security.member_hosts).await?;
+            }
+            stream
+        }
         None => stream,
     };
     if let Some(users) = &security.server_users {
@@ -241,6 +389,27 @@ async fn accept_side(stream: Stream, security: &QuorumSecurity) -> io::Result<St
         }
     }
     Ok(stream)
+}
+
+/// The peer's certificate must name its address, or a `server.N` host
+/// that resolves to it (ZooKeeper's trust manager checks the address, then
+/// its reverse lookup).
+async fn check_peer_name(
+    cert: &zk_tls::CertificateDer<'_>,
+    peer: IpAddr,
+    member_hosts: &[String],
+) -> io::Result<()> {
+    if zk_tls::names(cert, &peer.to_canonical().to_string()) {
+        return Ok(());
+    }
+    for host in member_hosts {
+        if zk_tls::names(cert, host) && resolves_to(host, peer).await {
+            return Ok(());
+        }
+    }
+    Err(io::Error::other(format!(
+        "the certificate does not name {peer} (ssl.quorum.hostnameVerification)"
+    )))
 }
 
 /// Reads `n` bytes and puts them back in front of the stream.
@@ -327,23 +496,60 @@ async fn read_token(stream: &mut Stream) -> io::Result<Vec<u8>> {
 
 /// A stream that authenticates on first use: the handshake runs in its own
 /// task (a JoinHandle is `Sync`, as a stream must be).
-enum Lazy {
+struct Lazy {
+    state: LazyState,
+    /// Every task that waits for the handshake: the halves of a split
+    /// stream poll it from two tasks, and a JoinHandle keeps one waker.
+    waiting: Arc<Waiting>,
+}
+
+enum LazyState {
     Pending(JoinHandle<io::Result<Stream>>),
     Ready(Stream),
     Failed,
 }
 
+#[derive(Default)]
+struct Waiting(Mutex<Vec<Waker>>);
+
+impl Wake for Waiting {
+    fn wake(self: Arc<Self>) {
+        self.wake_by_ref();
+    }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        if let Ok(mut wakers) = self.0.lock() {
+            for w in wakers.drain(..) {
+                w.wake();
+            }
+        }
+    }
+}
+
 impl Lazy {
+    fn new(handshake: JoinHandle<io::Result<Stream>>) -> Lazy {
+        Lazy {
+            state: LazyState::Pending(handshake),
+            waiting: Arc::default(),
+        }
+    }
+
     fn poll_stream(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<&mut Stream>> {
-        if let Lazy::Pending(handle) = self {
-            let done = ready!(Pin::new(handle).poll(cx));
-            *self = match done {
-                Ok(Ok(stream)) => Lazy::Ready(stream),
-                _ => Lazy::Failed,
+        if let LazyState::Pending(handle) = &mut self.state {
+            if let Ok(mut wakers) = self.waiting.0.lock()
+                && !wakers.iter().any(|w| w.will_wake(cx.waker()))
+            {
+                wakers.push(cx.waker().clone());
+            }
+            let waker = Waker::from(self.waiting.clone());
+            let done = ready!(Pin::new(handle).poll(&mut Context::from_waker(&waker)));
+            self.state = match done {
+                Ok(Ok(stream)) => LazyState::Ready(stream),
+                _ => LazyState::Failed,
             };
         }
-        match self {
-            Lazy::Ready(s) => Poll::Ready(Ok(s)),
+        match &mut self.state {
+            LazyState::Ready(s) => Poll::Ready(Ok(s)),
             _ => Poll::Ready(Err(io::Error::new(
                 io::ErrorKind::PermissionDenied,
                 "the peer did not authenticate",
@@ -354,7 +560,7 @@ impl Lazy {
 
 impl Drop for Lazy {
     fn drop(&mut self) {
-        if let Lazy::Pending(handle) = self {
+        if let LazyState::Pending(handle) = &self.state {
             handle.abort();
         }
     }
@@ -387,8 +593,8 @@ impl AsyncWrite for Lazy {
     }
 
     fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
-        match self.get_mut() {
-            Lazy::Ready(s) => Pin::new(s).poll_shutdown(cx),
+        match &mut self.get_mut().state {
+            LazyState::Ready(s) => Pin::new(s).poll_shutdown(cx),
             _ => Poll::Ready(Ok(())),
         }
     }

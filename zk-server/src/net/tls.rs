@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use tokio_rustls::{TlsAcceptor, TlsConnector};
 use zk_proto::data::Id;
-use zk_tls::TlsError;
+use zk_tls::{CertificateDer, TlsError};
 
 use super::transport::{Conn, ReadHalf, Stream, WriteHalf};
 use crate::config::TlsSettings;
@@ -97,18 +97,25 @@ impl TlsServer {
         })
     }
 
-    /// The handshake; the stream to serve and the ids its certificate
-    /// proves (`x509:<subject>`, and `super:` for the super user).
-    pub async fn accept(&self, stream: Stream) -> std::io::Result<(Stream, Vec<Id>)> {
+    /// The handshake; the stream to serve and the peer's certificate, if
+    /// it sent one.
+    pub async fn accept(
+        &self,
+        stream: Stream,
+    ) -> std::io::Result<(Stream, Option<CertificateDer<'static>>)> {
         let tls = self.acceptor.current()?.accept(stream).await?;
-        let ids = match tls.get_ref().1.peer_certificates().and_then(|c| c.first()) {
-            Some(cert) => self.ids_of(cert),
-            None => Vec::new(),
-        };
-        Ok((Box::new(tls), ids))
+        let cert = tls
+            .get_ref()
+            .1
+            .peer_certificates()
+            .and_then(|c| c.first())
+            .map(|c| c.clone().into_owned());
+        Ok((Box::new(tls), cert))
     }
 
-    fn ids_of(&self, cert: &[u8]) -> Vec<Id> {
+    /// The ids a client certificate proves: `x509:<subject>`, and `super:`
+    /// for the super user.
+    pub fn ids_of(&self, cert: &[u8]) -> Vec<Id> {
         match zk_tls::subject_dn(cert) {
             Ok(dn) => {
                 let mut ids = Vec::with_capacity(2);

@@ -151,9 +151,21 @@ impl Conn {
         }
     }
 
-    /// Whether its reads wait for the socket to take what is queued.
-    pub fn over_budget(&self) -> bool {
-        self.stats.queued_bytes.load(Ordering::Relaxed) > OUTBOX_BUDGET
+    /// Whether its reads wait for the socket to take what is queued; if
+    /// so, the connection is told to say when it has drained. The flag is
+    /// set before the count is looked at again (SeqCst, against the
+    /// connection's subtract-then-swap): no drain is missed.
+    pub fn hold(&self) -> bool {
+        let over = || self.stats.queued_bytes.load(Ordering::SeqCst) > OUTBOX_BUDGET;
+        if !over() {
+            return false;
+        }
+        self.stats.throttled.store(true, Ordering::SeqCst);
+        if over() {
+            return true;
+        }
+        self.stats.throttled.store(false, Ordering::SeqCst);
+        false
     }
 
     pub fn send(&self, out: Outbound) {

@@ -305,11 +305,8 @@ impl Core {
             c.queue.push_back(Queued::Request { xid, req });
             return;
         }
-        if !req.op_code().is_write() && c.over_budget() {
+        if !req.op_code().is_write() && c.hold() {
             // The client is not taking its replies: its reads wait.
-            c.stats
-                .throttled
-                .store(true, std::sync::atomic::Ordering::Relaxed);
             c.queue.push_back(Queued::Request { xid, req });
             return;
         }
@@ -341,12 +338,7 @@ impl Core {
                 None => return,
                 Some(Queued::Ready(_)) => c.inflight_writes == 0,
                 Some(Queued::Request { req, .. }) if req.op_code().is_write() => true,
-                Some(Queued::Request { .. }) if c.over_budget() => {
-                    c.stats
-                        .throttled
-                        .store(true, std::sync::atomic::Ordering::Relaxed);
-                    false
-                }
+                Some(Queued::Request { .. }) if c.hold() => false,
                 Some(Queued::Request { .. }) => c.inflight_writes == 0,
             };
             if !runnable {

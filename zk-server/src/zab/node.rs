@@ -451,7 +451,8 @@ pub async fn start(
         .myid
         .ok_or_else(|| std::io::Error::other("server.N lines need a myid file in dataDir"))?;
     let ensemble = Ensemble::new(myid, &config.servers).map_err(std::io::Error::other)?;
-    let net: Arc<dyn Network> = match QuorumSecurity::from_config(&config)? {
+    let hosts = ensemble.peers.values().map(|p| p.host.clone()).collect();
+    let net: Arc<dyn Network> = match QuorumSecurity::from_config(&config, hosts)? {
         Some(security) => Arc::new(QuorumNet::new(net, security)),
         None => {
             warn_if_open(&config, &ensemble);

@@ -26,11 +26,17 @@ impl Member {
     }
 }
 
+/// A port free a moment ago, below the kernel's ephemeral range (32768
+/// and up on Linux): the OS hands those out as the source ports of
+/// outgoing connections, which took a member's port between the check
+/// and the bind.
 fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    loop {
+        let port = 20_000 + fastrand::u16(0..12_000);
+        if std::net::TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
 }
 
 /// Lays out an ensemble of `voters` participants and `observers` under a
