@@ -116,3 +116,104 @@ Client { org.apache.zookeeper.server.auth.DigestLoginModule required username="b
     assert_ne!(code, 0);
     assert!(out.contains("/nonexistent/ca.pem"), "{out}");
 }
+
+/// Stops the Apache ZooKeeper started in `dir` when dropped.
+struct Apache(std::path::PathBuf);
+
+impl Drop for Apache {
+    fn drop(&mut self) {
+        let _ = Command::new(repo().join(".ci/apache-zk.sh"))
+            .arg("stop")
+            .arg(&self.0)
+            .status();
+    }
+}
+
+fn repo() -> std::path::PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
+
+/// The same client configuration file against Apache ZooKeeper 3.8 with
+/// TLS (its Netty server, JKS stores from keytool) and SASL.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "runs Apache ZooKeeper 3.8 with TLS and SASL (apt-get install zookeeper): run with --include-ignored"]
+async fn the_client_configuration_works_against_apache_zookeeper() {
+    zk_testkit::require!(zk_testkit::tools::debian_classpath(
+        &["zookeeper"],
+        "zookeeper"
+    ));
+    let pki = TestPki::new("zkcli-apache");
+    let server_cert = pki.issue("server", "localhost", &["localhost", "127.0.0.1"]);
+    let me = pki.issue("me", "zkcli-user", &[]);
+    let key = zk_testkit::require!(server_cert.jks("changeit"));
+    let trust = zk_testkit::require!(pki.trust_jks("changeit"));
+    let jaas = pki.dir().join("jaas.conf");
+    std::fs::write(
+        &jaas,
+        r#"Server { org.apache.zookeeper.server.auth.DigestLoginModule required user_bob="pw"; };
+Client { org.apache.zookeeper.server.auth.DigestLoginModule required username="bob" password="pw"; };
+"#,
+    )
+    .expect("jaas");
+    let (port, secure) = (free_port(), free_port());
+    let dir = pki.dir().join("apache");
+    let started = Command::new(repo().join(".ci/apache-zk.sh"))
+        .arg("start")
+        .arg(&dir)
+        .arg(port.to_string())
+        .arg(format!("secureClientPort={secure}"))
+        .arg("serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory")
+        .arg("authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider")
+        .arg("authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider")
+        .arg(format!("ssl.keyStore.location={}", key.display()))
+        .arg("ssl.keyStore.password=changeit")
+        .arg(format!("ssl.trustStore.location={}", trust.display()))
+        .arg("ssl.trustStore.password=changeit")
+        .env(
+            "SERVER_JVMFLAGS",
+            format!("-Djava.security.auth.login.config={}", jaas.display()),
+        )
+        .output()
+        .expect("apache-zk.sh");
+    let _apache = Apache(dir);
+    assert!(
+        started.status.success(),
+        "{}",
+        String::from_utf8_lossy(&started.stderr)
+    );
+    let file = pki.dir().join("client.properties");
+    std::fs::write(
+        &file,
+        format!(
+            "zookeeper.client.secure=true\n\
+             zookeeper.ssl.keyStore.location={}\n\
+             zookeeper.ssl.trustStore.location={}\n\
+             java.security.auth.login.config={}\n",
+            me.combined.display(),
+            pki.ca().display(),
+            jaas.display()
+        ),
+    )
+    .expect("client.properties");
+    let (code, out) = zkcli(
+        vec![
+            "-client-configuration".into(),
+            file.display().to_string(),
+            "-server".into(),
+            format!("127.0.0.1:{secure}"),
+            "whoami".into(),
+        ],
+        vec![],
+    )
+    .await;
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains(&me.subject), "x509 from Apache: {out}");
+    assert!(out.contains("bob"), "sasl from Apache: {out}");
+}
