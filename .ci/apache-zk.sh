@@ -8,12 +8,23 @@
 #   apache-zk.sh stop DIR         stop the one started in DIR
 # SERVER_JVMFLAGS are passed to the JVM, as ZooKeeper's own scripts do
 # (e.g. -Djava.security.auth.login.config=jaas.conf for SASL).
+# ADMIN_PORT=N turns the AdminServer on at that port (Debian's ZooKeeper
+# needs the Jetty and Jackson jars on its class path for it).
 set -euo pipefail
 
 cmd=${1:?start|stop}; dir=${2:?DIR}
 # Debian's zookeeper.jar does not list netty-codec and netty-resolver,
 # which its TLS (Netty) server needs.
 jars=/usr/share/java/zookeeper.jar:/usr/share/java/slf4j-log4j12.jar:/usr/share/java/log4j-1.2.jar:/usr/share/java/netty-codec.jar:/usr/share/java/netty-resolver.jar
+
+admin=false
+if [ -n "${ADMIN_PORT:-}" ]; then
+  admin=true
+  for jar in jetty9-server jetty9-servlet jetty9-util jetty9-http jetty9-io jetty9-security \
+             servlet-api jackson-databind jackson-core jackson-annotations; do
+    jars=$jars:/usr/share/java/$jar.jar
+  done
+fi
 
 case $cmd in
 start)
@@ -25,7 +36,9 @@ dataDir=$dir/data
 clientPort=$port
 clientPortAddress=127.0.0.1
 maxClientCnxns=0
-admin.enableServer=false
+admin.enableServer=$admin
+admin.serverAddress=127.0.0.1
+admin.serverPort=${ADMIN_PORT:-8080}
 4lw.commands.whitelist=*
 extendedTypesEnabled=true
 CFG
@@ -33,7 +46,7 @@ CFG
   printf 'log4j.rootLogger=WARN, F\nlog4j.appender.F=org.apache.log4j.FileAppender\nlog4j.appender.F.File=%s/zookeeper.log\nlog4j.appender.F.layout=org.apache.log4j.PatternLayout\nlog4j.appender.F.layout.ConversionPattern=%%d %%-5p %%m%%n\n' "$dir" > "$dir/log4j.properties"
   # The container manager's interval is a JVM property, not a zoo.cfg key.
   # shellcheck disable=SC2086 # the flags are words, as in zkServer.sh
-  setsid java -Xmx512m ${SERVER_JVMFLAGS:-} -Dzookeeper.admin.enableServer=false -Dznode.container.checkIntervalMs=200 \
+  setsid java -Xmx512m ${SERVER_JVMFLAGS:-} -Dzookeeper.admin.enableServer=$admin -Dznode.container.checkIntervalMs=200 \
     -Dlog4j.configuration="file:$dir/log4j.properties" \
     -cp "$jars" org.apache.zookeeper.server.quorum.QuorumPeerMain "$dir/zoo.cfg" >"$dir/out.log" 2>&1 </dev/null &
   echo $! > "$dir/pid"

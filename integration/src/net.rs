@@ -97,4 +97,8 @@ impl Network for SimNet {
             Ok(Box::new(SimStream(s)) as Stream)
         })
     }
+
+    fn host_sockets(&self) -> bool {
+        false
+    }
 }

@@ -7,6 +7,7 @@
 //! to say it was skipped and why ([`mod@skip`]).
 
 pub mod doc;
+pub mod http;
 pub mod linearize;
 pub mod skip;
 pub mod tls;

@@ -43,6 +43,9 @@ pub struct ClusterArgs {
     /// Election port of member 1; member K uses PORT+K-1.
     #[arg(long, default_value_t = 3888)]
     pub election_port: u16,
+    /// Admin server port of member 1; member K uses PORT+K-1.
+    #[arg(long, default_value_t = 8080)]
+    pub admin_port: u16,
     /// An extra zoo.cfg line for every member (repeatable), e.g.
     /// `--set tickTime=200`.
     #[arg(long, value_name = "KEY=VALUE")]
@@ -53,9 +56,10 @@ pub struct ClusterArgs {
 pub fn member_config(args: &ClusterArgs, sid: u16, data_dir: &Path) -> String {
     let mut cfg = format!(
         "tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir={}\nclientPort={}\n\
-         4lw.commands.whitelist=*\n",
+         4lw.commands.whitelist=*\nadmin.serverPort={}\n",
         data_dir.display(),
         args.client_port + sid - 1,
+        args.admin_port + sid - 1,
     );
     for line in &args.set {
         cfg.push_str(line);

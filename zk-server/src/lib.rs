@@ -7,6 +7,7 @@
 pub mod admin;
 pub mod config;
 pub mod log;
+pub mod metrics;
 pub mod net;
 pub mod persist;
 pub mod request;

@@ -67,6 +67,36 @@ impl TxnLog for MemLog {
     }
 }
 
+/// A log whose persist times are recorded as `fsynctime` (ZooKeeper
+/// times its fsync; ours is the write and the fsync of one batch).
+#[derive(Debug)]
+pub struct Timed<L> {
+    inner: L,
+    stats: std::sync::Arc<crate::admin::ServerStats>,
+}
+
+impl<L: TxnLog> Timed<L> {
+    pub fn new(inner: L, stats: std::sync::Arc<crate::admin::ServerStats>) -> Timed<L> {
+        Timed { inner, stats }
+    }
+}
+
+impl<L: TxnLog> TxnLog for Timed<L> {
+    async fn persist(&mut self, batch: &[Txn]) -> Result<(), LogError> {
+        let started = std::time::Instant::now();
+        let persisted = self.inner.persist(batch).await;
+        self.stats
+            .metrics
+            .fsynctime
+            .record_duration(started.elapsed());
+        persisted
+    }
+
+    fn heal(&mut self) -> impl std::future::Future<Output = Result<(), LogError>> + Send {
+        self.inner.heal()
+    }
+}
+
 /// What the log stage tells the state task.
 #[derive(Debug)]
 pub enum LogEvent {

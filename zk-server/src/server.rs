@@ -10,8 +10,9 @@ use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 use crate::admin::ServerStats;
+use crate::admin::http::Endpoints;
 use crate::config::Config;
-use crate::log::{MemLog, run_healing_log_stage, run_log_stage};
+use crate::log::{MemLog, Timed, run_healing_log_stage, run_log_stage};
 use crate::net::transport::{Network, TokioNet};
 use crate::net::{ClientPorts, NetCtx, run_listener};
 use crate::persist::{
@@ -59,6 +60,7 @@ pub enum ServerError {
 pub struct Server {
     addr: SocketAddr,
     secure_addr: Option<SocketAddr>,
+    endpoints: Endpoints,
     shutdown: CancellationToken,
     tasks: TaskTracker,
 }
@@ -78,7 +80,9 @@ impl Server {
         Server::start_with(config, storage, Arc::new(TokioNet)).await
     }
 
-    /// Like `start_with_storage`, on `net` (the simulation passes its own).
+    /// Like `start_with_storage`, on `net` (the simulation passes its
+    /// own; there the HTTP endpoints are left out, see
+    /// [`Network::host_sockets`]).
     pub async fn start_with(
         mut config: Config,
         storage: Arc<dyn Storage>,
@@ -105,6 +109,11 @@ impl Server {
         let shutdown = CancellationToken::new();
         let tasks = TaskTracker::new();
         let stats = Arc::new(ServerStats::default());
+        let endpoints = if net.host_sockets() {
+            crate::admin::http::start(config.clone(), stats.clone(), &shutdown, &tasks).await?
+        } else {
+            Endpoints::default()
+        };
         if !config.servers.is_empty() {
             crate::zab::node::start(config, storage, net, stats, ports, shutdown.clone(), &tasks)
                 .await
@@ -114,6 +123,7 @@ impl Server {
             return Ok(Server {
                 addr,
                 secure_addr,
+                endpoints,
                 shutdown,
                 tasks,
             });
@@ -141,7 +151,7 @@ impl Server {
                 .map_err(|e| ServerError::Recovery(LogError::Io(e)))?
                 .map_err(ServerError::Recovery)?;
             tasks.spawn(run_healing_log_stage(
-                FileTxnLog::new(recovered.writer),
+                Timed::new(FileTxnLog::new(recovered.writer), stats.clone()),
                 log_rx,
                 commit_tx,
                 heal_rx,
@@ -173,6 +183,7 @@ impl Server {
         Ok(Server {
             addr,
             secure_addr,
+            endpoints,
             shutdown,
             tasks,
         })
@@ -187,6 +198,17 @@ impl Server {
     /// The TLS client port's address, when `secureClientPort` is set.
     pub fn secure_addr(&self) -> Option<SocketAddr> {
         self.secure_addr
+    }
+
+    /// The admin server's address (`admin.serverPort`), when it runs.
+    pub fn admin_addr(&self) -> Option<SocketAddr> {
+        self.endpoints.admin
+    }
+
+    /// The Prometheus endpoint's address (`metricsProvider.httpPort`),
+    /// when `metricsProvider.className` turned it on.
+    pub fn metrics_addr(&self) -> Option<SocketAddr> {
+        self.endpoints.metrics
     }
 
     /// Asks every task to stop and returns at once (for a `Drop` that

@@ -184,6 +184,17 @@ impl TestingCluster {
         self.member(sid).client_addr()
     }
 
+    /// Member `sid`'s admin server address while it runs.
+    pub fn admin_addr(&self, sid: u64) -> Option<std::net::SocketAddr> {
+        self.member(sid).server.as_ref()?.admin_addr()
+    }
+
+    /// Member `sid`'s Prometheus endpoint while it runs, when the config
+    /// lines turn it on.
+    pub fn metrics_addr(&self, sid: u64) -> Option<std::net::SocketAddr> {
+        self.member(sid).server.as_ref()?.metrics_addr()
+    }
+
     /// The members' ids, 1..=N.
     pub fn sids(&self) -> Vec<u64> {
         self.members.iter().map(|m| m.sid).collect()

@@ -51,10 +51,12 @@ pub struct TestingServerBuilder {
 }
 
 /// What every test server runs with, before the caller's lines: a short
-/// tick (sessions of 0.4 to 4 s), every four-letter word, TTL nodes, and
-/// containers and TTL nodes reaped every 200 ms.
+/// tick (sessions of 0.4 to 4 s), every four-letter word, TTL nodes,
+/// containers and TTL nodes reaped every 200 ms, and the admin server on
+/// a free port of 127.0.0.1 (tests run side by side; 8080 is one port).
 pub(crate) const TEST_DEFAULTS: &str = "tickTime=200\nmaxClientCnxns=0\n\
-    4lw.commands.whitelist=*\nextendedTypesEnabled=true\nznode.container.checkIntervalMs=200\n";
+    4lw.commands.whitelist=*\nextendedTypesEnabled=true\nznode.container.checkIntervalMs=200\n\
+    admin.serverAddress=127.0.0.1\nadmin.serverPort=0\n";
 
 impl TestingServerBuilder {
     /// One more zoo.cfg line (`key=value`), after the test defaults; e.g.
@@ -162,6 +164,18 @@ impl TestingServer {
     /// The client port.
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The admin server's address (`http://ADDR/commands/...`) while the
+    /// server runs, unless `admin.enableServer=false`.
+    pub fn admin_addr(&self) -> Option<std::net::SocketAddr> {
+        self.server.as_ref()?.admin_addr()
+    }
+
+    /// The Prometheus endpoint's address (`http://ADDR/metrics`) when
+    /// the config lines turn it on (`metricsProvider.className=...`).
+    pub fn metrics_addr(&self) -> Option<std::net::SocketAddr> {
+        self.server.as_ref()?.metrics_addr()
     }
 
     /// `127.0.0.1:PORT` of the TLS port, when the config lines set

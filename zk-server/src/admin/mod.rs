@@ -1,9 +1,11 @@
 //! Four-letter words and the server statistics they report.
 
+pub mod http;
+pub(crate) mod json;
 mod stats;
 pub mod words;
 
-pub use stats::{Mode, ServerStats};
+pub use stats::{Mode, ServerStats, Serving};
 
 /// The version clients see first in `srvr`, `stat`, `envi` and `mntr`.
 /// Clients gate features on it (3.9 has every op we serve), so it reads as

@@ -1,6 +1,10 @@
 use std::sync::atomic::{AtomicI64, AtomicU8, AtomicU64, Ordering};
 
+use tokio::sync::mpsc;
 use tokio::time::Instant;
+
+use crate::metrics::{Metrics, Sample, Value};
+use crate::request::StateMsg;
 
 /// Server-wide counters, shared by the connection tasks (which count
 /// packets and latencies) and the state task (which reports them).
@@ -22,6 +26,38 @@ pub struct ServerStats {
     pub followers: AtomicU64,
     pub synced_followers: AtomicU64,
     pub pending_syncs: AtomicU64,
+    pub synced_observers: AtomicU64,
+    /// Voting members in the configuration (`quorum_size`); 0 standalone.
+    pub quorum_size: AtomicU64,
+    /// The leader's id once a role is decided, -1 before (`leader`).
+    pub leader: AtomicI64,
+    /// The last zxid the state applied (`zabstate`).
+    pub last_zxid: AtomicI64,
+    /// `get_trace_mask`/`set_trace_mask` (ZooKeeper's default 306). We
+    /// have no trace categories; the mask is kept for tools that set it.
+    pub trace_mask: AtomicI64,
+    pub metrics: Metrics,
+    /// The state task of the role serving clients, for the admin server.
+    pub serving: Serving,
+}
+
+/// The request channel of the state task that serves now: set when a
+/// role starts serving; its receiver is gone when the role ends.
+#[derive(Debug, Default)]
+pub struct Serving(std::sync::Mutex<Option<mpsc::Sender<StateMsg>>>);
+
+impl Serving {
+    pub fn set(&self, state: mpsc::Sender<StateMsg>) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(state);
+        }
+    }
+
+    /// The channel, unless no role serves.
+    pub fn get(&self) -> Option<mpsc::Sender<StateMsg>> {
+        let slot = self.0.lock().ok()?;
+        slot.as_ref().filter(|s| !s.is_closed()).cloned()
+    }
 }
 
 /// What `srvr` reports as `Mode:` and `mntr` as `zk_server_state`.
@@ -78,6 +114,13 @@ impl Default for ServerStats {
             followers: AtomicU64::new(0),
             synced_followers: AtomicU64::new(0),
             pending_syncs: AtomicU64::new(0),
+            synced_observers: AtomicU64::new(0),
+            quorum_size: AtomicU64::new(0),
+            leader: AtomicI64::new(-1),
+            last_zxid: AtomicI64::new(0),
+            trace_mask: AtomicI64::new(306),
+            metrics: Metrics::default(),
+            serving: Serving::default(),
         }
     }
 }
@@ -90,10 +133,33 @@ impl ServerStats {
     pub fn set_mode(&self, mode: Mode) {
         self.mode.store(mode as u8, Ordering::Relaxed);
         if mode != Mode::Leader {
-            for gauge in [&self.followers, &self.synced_followers, &self.pending_syncs] {
+            for gauge in [
+                &self.followers,
+                &self.synced_followers,
+                &self.pending_syncs,
+                &self.synced_observers,
+            ] {
                 gauge.store(0, Ordering::Relaxed);
             }
         }
+    }
+
+    /// The gauges of the member's role: `quorum_size` in an ensemble and,
+    /// on the leader only (as ZooKeeper's), its learners.
+    pub fn role_samples(&self) -> Vec<Sample> {
+        let gauge = |a: &AtomicU64| Value::Gauge(a.load(Ordering::Relaxed) as f64);
+        let mut out = Vec::new();
+        if self.mode() != Mode::Standalone {
+            out.push(("quorum_size", gauge(&self.quorum_size)));
+        }
+        if self.mode() == Mode::Leader {
+            out.push(("learners", gauge(&self.followers)));
+            out.push(("followers", gauge(&self.followers)));
+            out.push(("synced_followers", gauge(&self.synced_followers)));
+            out.push(("synced_observers", gauge(&self.synced_observers)));
+            out.push(("pending_syncs", gauge(&self.pending_syncs)));
+        }
+        out
     }
 
     pub fn record_latency(&self, ms: u64) {

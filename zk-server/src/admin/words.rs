@@ -64,6 +64,7 @@ impl Core {
             }
             "srst" => {
                 self.stats.reset();
+                self.stats.metrics.reset_latencies();
                 out.push_str("Server stats reset.\n");
             }
             "envi" => write_envi(&mut out),
@@ -97,8 +98,9 @@ impl Core {
             }
             "dump" => self.write_dump(&mut out),
             "dirs" => {
-                let _ = writeln!(out, "datadir_size: {}", dir_size(&self.config.data_dir));
-                let _ = writeln!(out, "logdir_size: {}", dir_size(&self.config.data_log_dir));
+                let (data, log) = dir_sizes(&self.config);
+                let _ = writeln!(out, "datadir_size: {data}");
+                let _ = writeln!(out, "logdir_size: {log}");
             }
             "gtmk" => out.push_str("306\n"),
             "stmk" => out.push_str("306\n"),
@@ -145,7 +147,7 @@ impl Core {
             s.outstanding.load(Ordering::Relaxed).max(0),
             self.tree.last_zxid(),
             s.mode().name(),
-            self.tree.node_count(),
+            self.reported_node_count(),
         );
     }
 
@@ -212,45 +214,15 @@ impl Core {
         );
     }
 
+    /// ZooKeeper's `mntr`: every gauge, counter and summary as
+    /// `zk_<name>\t<value>` lines.
     fn write_mntr(&self, out: &mut String) {
-        let s = &self.stats;
-        let (min, avg, max) = s.latency();
-        let mut line = |k: &str, v: &dyn std::fmt::Display| {
+        for (k, v) in crate::metrics::flatten(&self.monitor_samples()) {
+            let v = match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
             let _ = writeln!(out, "zk_{k}\t{v}");
-        };
-        line("version", &VERSION_BUILT);
-        line("server_state", &s.mode().name());
-        line("avg_latency", &avg);
-        line("max_latency", &max);
-        line("min_latency", &min);
-        line("packets_received", &s.received.load(Ordering::Relaxed));
-        line("packets_sent", &s.sent.load(Ordering::Relaxed));
-        line("num_alive_connections", &self.conns.len());
-        line(
-            "outstanding_requests",
-            &s.outstanding.load(Ordering::Relaxed).max(0),
-        );
-        line("znode_count", &self.tree.node_count());
-        line("watch_count", &self.watches.count());
-        line("ephemerals_count", &self.tree.ephemeral_count());
-        line("approximate_data_size", &self.tree.approximate_data_size());
-        line("global_sessions", &self.sessions.len());
-        line("local_sessions", &0);
-        line("uptime", &s.started.elapsed().as_millis());
-        line("last_proposal_size", &-1);
-        line("max_proposal_size", &-1);
-        line("min_proposal_size", &-1);
-        line("open_file_descriptor_count", &open_fds());
-        line("max_file_descriptor_count", &max_fds());
-        if s.mode() == super::Mode::Leader {
-            // Only a leader reports its learners, as ZooKeeper's mntr does.
-            line("learners", &s.followers.load(Ordering::Relaxed));
-            line("followers", &s.followers.load(Ordering::Relaxed));
-            line(
-                "synced_followers",
-                &s.synced_followers.load(Ordering::Relaxed),
-            );
-            line("pending_syncs", &s.pending_syncs.load(Ordering::Relaxed));
         }
     }
 
@@ -310,36 +282,59 @@ pub fn answer_not_serving(config: &crate::Config, word: &str) -> String {
 }
 
 fn write_envi(out: &mut String) {
+    out.push_str("Environment:\n");
+    for (k, v) in environment() {
+        let _ = writeln!(out, "{k}={v}");
+    }
+}
+
+/// What `envi` and the admin server's `environment` report, in
+/// ZooKeeper's order (the JVM's keys that do not apply left out).
+pub fn environment() -> Vec<(String, String)> {
     let var = |k: &str| std::env::var(k).unwrap_or_default();
     let host = std::fs::read_to_string("/proc/sys/kernel/hostname").unwrap_or_default();
+    let os_version = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
     let cwd = std::env::current_dir()
         .map(|p| p.display().to_string())
         .unwrap_or_default();
-    let _ = write!(
-        out,
-        "Environment:\nzookeeper.version={VERSION_BUILT}\nhost.name={}\n\
-         os.name={}\nos.arch={}\nuser.name={}\nuser.home={}\nuser.dir={cwd}\n",
-        host.trim(),
-        std::env::consts::OS,
-        std::env::consts::ARCH,
-        var("USER"),
-        var("HOME"),
-    );
+    [
+        ("zookeeper.version", VERSION_BUILT.to_owned()),
+        ("host.name", host.trim().to_owned()),
+        ("os.name", std::env::consts::OS.to_owned()),
+        ("os.arch", std::env::consts::ARCH.to_owned()),
+        ("os.version", os_version.trim().to_owned()),
+        ("user.name", var("USER")),
+        ("user.home", var("HOME")),
+        ("user.dir", cwd),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect()
 }
 
-fn open_fds() -> usize {
+/// The bytes of the snapshots and of the txn logs (`dirs`): the files in
+/// dataDir's and dataLogDir's `version-2`, as ZooKeeper counts them.
+pub fn dir_sizes(config: &crate::Config) -> (u64, u64) {
+    use crate::persist::version_dir;
+    (
+        dir_size(&version_dir(&config.data_dir)),
+        dir_size(&version_dir(&config.data_log_dir)),
+    )
+}
+
+pub fn open_fds() -> usize {
     std::fs::read_dir("/proc/self/fd")
         .map(|d| d.count())
         .unwrap_or(0)
 }
 
-fn max_fds() -> String {
+pub fn max_fds() -> u64 {
     std::fs::read_to_string("/proc/self/limits")
         .ok()
         .and_then(|text| {
             text.lines()
                 .find(|l| l.starts_with("Max open files"))
-                .and_then(|l| l.split_whitespace().nth(3).map(str::to_owned))
+                .and_then(|l| l.split_whitespace().nth(3)?.parse().ok())
         })
-        .unwrap_or_else(|| "0".into())
+        .unwrap_or(0)
 }

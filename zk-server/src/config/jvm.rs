@@ -20,6 +20,7 @@ const PROPERTIES: &[&str] = &[
     "authProvider.",
     "ssl.",
     "4lw.commands.whitelist",
+    "admin.",
     "readonlymode.enabled",
     "jute.maxbuffer",
     "electionPortBindRetry",
@@ -70,6 +71,23 @@ pub fn process_flags() -> String {
         .filter_map(|v| std::env::var(v).ok())
         .collect::<Vec<_>>()
         .join(" ")
+}
+
+/// The `-D` properties of SERVER_JVMFLAGS and JVMFLAGS, as the admin
+/// server's `system_properties` lists them; passwords masked.
+pub fn system_properties() -> Vec<(String, String)> {
+    process_flags()
+        .split_whitespace()
+        .filter_map(|flag| flag.strip_prefix("-D")?.split_once('='))
+        .map(|(k, v)| {
+            let v = if k.to_ascii_lowercase().contains("password") {
+                "********"
+            } else {
+                v.trim_matches('"')
+            };
+            (k.to_owned(), v.to_owned())
+        })
+        .collect()
 }
 
 fn strip(key: &str) -> &str {

@@ -8,11 +8,13 @@ use std::path::{Path, PathBuf};
 
 use zk_proto::frame::DEFAULT_MAX_FRAME;
 
+pub mod admin;
 pub mod container;
 pub mod jvm;
 pub mod sasl;
 pub mod tls;
 
+pub use admin::{AdminConfig, MetricsConfig};
 pub use sasl::{QuorumAuthConfig, SaslConfig};
 pub use tls::{TlsConfig, TlsSettings};
 
@@ -147,6 +149,10 @@ pub struct Config {
     pub sasl: SaslConfig,
     /// SASL between members.
     pub quorum_auth: QuorumAuthConfig,
+    /// The AdminServer (`admin.*`).
+    pub admin: AdminConfig,
+    /// The Prometheus endpoint (`metricsProvider.*`).
+    pub metrics: MetricsConfig,
     /// Where the config came from, for `conf` and `status`.
     pub source: Option<PathBuf>,
 }
@@ -192,6 +198,8 @@ impl Default for Config {
             tls: TlsConfig::default(),
             sasl: SaslConfig::default(),
             quorum_auth: QuorumAuthConfig::default(),
+            admin: AdminConfig::default(),
+            metrics: MetricsConfig::default(),
             source: None,
         }
     }
@@ -200,9 +208,6 @@ impl Default for Config {
 /// Keys ZooKeeper knows that the standalone server accepts without acting
 /// on them (yet): no warning for these.
 const ACCEPTED: &[&str] = &[
-    "admin.enableServer",
-    "admin.serverPort",
-    "admin.serverAddress",
     "reconfigEnabled",
     "electionAlg",
     "peerType",
@@ -210,8 +215,6 @@ const ACCEPTED: &[&str] = &[
     "forceSync",
     "localSessionsEnabled",
     "localSessionsUpgradingEnabled",
-    "metricsProvider.className",
-    "metricsProvider.httpPort",
     "dynamicConfigFile",
 ];
 
@@ -380,6 +383,7 @@ impl Config {
                 }
                 k if ACCEPTED.contains(&k) => {}
                 k if c.tls.set(k, value)? => {}
+                k if admin::set(&mut c.admin, &mut c.metrics, k, value)? => {}
                 k if c.sasl.set(k, value)? => {}
                 k if c.quorum_auth.set(k, value)? => {}
                 _ => tracing::warn!(key, "unknown configuration key ignored"),

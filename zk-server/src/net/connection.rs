@@ -46,7 +46,14 @@ enum ConnError {
 
 /// Serves one connection; `auth` holds the ids its transport proved (a
 /// TLS client certificate's `x509` id).
-pub async fn serve(stream: Stream, peer: SocketAddr, id: u64, auth: Vec<Id>, ctx: &NetCtx) {
+pub async fn serve(
+    stream: Stream,
+    peer: SocketAddr,
+    id: u64,
+    auth: Vec<Id>,
+    secure: bool,
+    ctx: &NetCtx,
+) {
     let (reader, mut writer) = stream.split();
     let mut conn = Connection {
         id,
@@ -55,7 +62,7 @@ pub async fn serve(stream: Stream, peer: SocketAddr, id: u64, auth: Vec<Id>, ctx
         reader,
         buf: BytesMut::with_capacity(4096),
         codec: FrameCodec::new(ctx.config.max_frame_bytes),
-        stats: Arc::new(ConnStats::new()),
+        stats: Arc::new(ConnStats::new(secure)),
         pending: VecDeque::new(),
         closing: false,
         auth,
@@ -103,7 +110,10 @@ impl Connection<'_> {
         let within = self.ctx.config.sessionless_timeout();
         let first = match tokio::time::timeout(within, self.first_frame()).await {
             Ok(r) => r?,
-            Err(_) => return Err(ConnError::HandshakeTimeout(within)),
+            Err(_) => {
+                crate::metrics::inc(&self.ctx.stats.metrics.sessionless_connections_expired);
+                return Err(ConnError::HandshakeTimeout(within));
+            }
         };
         let Some(mut first) = (match first {
             First::Word(word) => return self.four_letter_word(writer, word).await,
@@ -162,9 +172,11 @@ impl Connection<'_> {
                     self.on_buffered_frames().await?;
                 }
                 n = self.reader.read_buf(&mut self.buf), if self.may_read() => {
-                    if n? == 0 {
+                    let n = n?;
+                    if n == 0 {
                         return Ok(());
                     }
+                    self.ctx.stats.metrics.bytes_received_count.fetch_add(n as u64, Ordering::Relaxed);
                     self.on_buffered_frames().await?;
                 }
                 // Held by globalOutstandingLimit: look again shortly (the
@@ -406,6 +418,12 @@ impl Connection<'_> {
         self.ctx.stats.outstanding.fetch_sub(1, Ordering::Relaxed);
         let ms = start.elapsed().as_millis() as u64;
         self.ctx.stats.record_latency(ms);
+        let metrics = &self.ctx.stats.metrics;
+        if op.is_write() {
+            metrics.updatelatency.record(ms);
+        } else {
+            metrics.readlatency.record(ms);
+        }
         let s = &self.stats;
         s.min_latency_ms.fetch_min(ms, Ordering::Relaxed);
         s.max_latency_ms.fetch_max(ms, Ordering::Relaxed);

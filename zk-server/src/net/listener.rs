@@ -33,6 +33,8 @@ impl NetCtx {
         stats: Arc<ServerStats>,
         shutdown: CancellationToken,
     ) -> NetCtx {
+        // The admin server asks the state task that serves now.
+        stats.serving.set(state.clone());
         NetCtx {
             config,
             state,
@@ -93,12 +95,14 @@ pub async fn run_listener(ports: ClientPorts, ctx: Arc<NetCtx>, tasks: TaskTrack
         let max = ctx.config.max_cnxns;
         if max != 0 && ctx.stats.connections.load(Ordering::Relaxed) >= i64::from(max) {
             tracing::warn!(%peer, max, "maxCnxns reached; closing");
+            crate::metrics::inc(&ctx.stats.metrics.connection_rejected);
             drop(accepted);
             continue;
         }
         let ip = peer.ip().to_canonical();
         if !ctx.admit(ip) {
             tracing::warn!(%ip, max = ctx.config.max_client_cnxns, "too many connections from this address; closing");
+            crate::metrics::inc(&ctx.stats.metrics.connection_rejected);
             drop(accepted);
             continue;
         }
@@ -107,14 +111,20 @@ pub async fn run_listener(ports: ClientPorts, ctx: Arc<NetCtx>, tasks: TaskTrack
         ctx.stats.connections.fetch_add(1, Ordering::Relaxed);
         let id = next_id.fetch_add(1, Ordering::Relaxed);
         let ctx = ctx.clone();
-        let span = tracing::debug_span!("conn", id, %peer, tls = accepted.is_tls());
+        let secure = accepted.is_tls();
+        let span = tracing::debug_span!("conn", id, %peer, tls = secure);
         tasks.spawn(
             async move {
                 match accepted.establish(ctx.config.sessionless_timeout()).await {
-                    Ok((stream, auth)) => connection::serve(stream, peer, id, auth, &ctx).await,
+                    Ok((stream, auth)) => {
+                        connection::serve(stream, peer, id, auth, secure, &ctx).await;
+                    }
                     // A failed TLS handshake (no certificate, an unknown
                     // CA, a plain client on the TLS port) ends here.
-                    Err(e) => tracing::info!(error = %e, "TLS handshake failed; closing"),
+                    Err(e) => {
+                        crate::metrics::inc(&ctx.stats.metrics.auth_failed_count);
+                        tracing::info!(error = %e, "TLS handshake failed; closing");
+                    }
                 }
                 ctx.stats.connections.fetch_sub(1, Ordering::Relaxed);
                 ctx.release(ip);

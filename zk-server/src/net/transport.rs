@@ -30,6 +30,13 @@ pub trait Listener: Send + Sync + std::fmt::Debug + 'static {
 pub trait Network: Send + Sync + std::fmt::Debug + 'static {
     fn bind(&self, addr: String) -> BoxFuture<'_, io::Result<Box<dyn Listener>>>;
     fn connect(&self, addr: String) -> BoxFuture<'_, io::Result<Stream>>;
+
+    /// Whether the host's own sockets are reachable beside this network,
+    /// for the HTTP endpoints (admin server, metrics); a simulated
+    /// network says no and the server runs without them.
+    fn host_sockets(&self) -> bool {
+        true
+    }
 }
 
 /// Real TCP.

@@ -61,11 +61,16 @@ pub struct ConnStats {
     pub queued_bytes: AtomicUsize,
     /// The state task holds reads back until the connection drains.
     pub throttled: AtomicBool,
+    /// Over TLS (the admin server lists these as `secure_connections`).
+    pub secure: bool,
 }
 
 impl ConnStats {
-    pub fn new() -> ConnStats {
-        let s = ConnStats::default();
+    pub fn new(secure: bool) -> ConnStats {
+        let s = ConnStats {
+            secure,
+            ..ConnStats::default()
+        };
         s.min_latency_ms.store(u64::MAX, Ordering::Relaxed);
         s.last_cxid.store(-1, Ordering::Relaxed);
         s.last_zxid.store(-1, Ordering::Relaxed);

@@ -67,6 +67,21 @@ pub enum StateMsg {
         word: String,
         reply: oneshot::Sender<String>,
     },
+    /// An admin server command (`admin::json::STATE_COMMANDS`); the
+    /// answer is its JSON data.
+    Admin {
+        name: &'static str,
+        reply: oneshot::Sender<serde_json::Map<String, serde_json::Value>>,
+    },
+    /// The gauges, counters and summaries (Prometheus, `monitor`).
+    Samples {
+        reply: oneshot::Sender<Vec<crate::metrics::Sample>>,
+    },
+    /// Whether `ids` have ALL on `/` (admin commands that need auth).
+    RootAllows {
+        ids: Vec<zk_proto::data::Id>,
+        reply: oneshot::Sender<bool>,
+    },
     /// A request learner `sid` forwarded (leader only).
     Remote {
         sid: u64,
@@ -229,7 +244,10 @@ impl Core {
                 biased;
                 () = shutdown.cancelled() => break,
                 event = committed.recv() => match event {
-                    Some(LogEvent::Committed(batch)) => self.on_committed(batch).await,
+                    Some(LogEvent::Committed(batch)) => {
+                        self.on_committed(batch).await;
+                        self.stats.last_zxid.store(self.tree.last_zxid(), std::sync::atomic::Ordering::Relaxed);
+                    }
                     Some(LogEvent::Failed(reason)) => self.on_log_failed(reason).await,
                     Some(LogEvent::Synced) => self.on_synced().await,
                     Some(LogEvent::Healed) => self.on_healed(),
@@ -277,6 +295,15 @@ impl Core {
             StateMsg::Drained { conn } => self.drain(conn).await,
             StateMsg::Command { word, reply } => {
                 let _ = reply.send(self.four_letter_word(&word));
+            }
+            StateMsg::Admin { name, reply } => {
+                let _ = reply.send(self.admin_command(name));
+            }
+            StateMsg::Samples { reply } => {
+                let _ = reply.send(self.monitor_samples());
+            }
+            StateMsg::RootAllows { ids, reply } => {
+                let _ = reply.send(self.root_allows(&ids));
             }
             StateMsg::Remote { sid, forward } => self.on_remote(sid, forward).await,
             StateMsg::Snapshot { reply } => {

@@ -294,6 +294,7 @@ impl Core {
                 c.emit_all([Outbound::Reply(header(ErrorCode::Ok), Response::Empty)]);
             }
             Err(code) => {
+                crate::metrics::inc(&self.stats.metrics.auth_failed_count);
                 tracing::warn!(scheme, "authentication failed; closing the connection");
                 c.emit_all([
                     Outbound::Reply(header(code), Response::Empty),

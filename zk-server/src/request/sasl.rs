@@ -59,10 +59,12 @@ impl Core {
                 c.emit_all([reply(ErrorCode::Ok, token)]);
             }
             Err(e) if sasl.allow_failed && !sasl.sasl_required() => {
+                crate::metrics::inc(&self.stats.metrics.auth_failed_count);
                 tracing::warn!(peer = %c.peer, error = %e, "SASL failed; keeping the connection (allowSaslFailedClients)");
                 c.emit_all([reply(ErrorCode::Ok, Vec::new())]);
             }
             Err(e) => {
+                crate::metrics::inc(&self.stats.metrics.auth_failed_count);
                 tracing::warn!(peer = %c.peer, error = %e, "SASL failed; closing the connection");
                 let code = if sasl.sasl_required() {
                     ErrorCode::SessionClosedRequireSaslAuth

@@ -18,7 +18,7 @@ use super::link::{self, Frames};
 use super::message::PeerMsg;
 use super::node::{Local, RoleCtx};
 use crate::admin::Mode;
-use crate::log::{LogEvent, run_log_stage};
+use crate::log::{LogEvent, Timed, run_log_stage};
 use crate::persist::install::{install_snapshot, truncate_to};
 use crate::persist::snapshot::{Snapshot, read_snapshot};
 use crate::persist::track_session;
@@ -219,7 +219,10 @@ impl Learning {
         let (log_tx, log_rx) = mpsc::channel(4096);
         let (logged_tx, mut logged_rx) = mpsc::unbounded_channel();
         ctx.tasks.spawn(run_log_stage(
-            FileTxnLog::with_progress(writer, ctx.durable_from(self.logged)),
+            Timed::new(
+                FileTxnLog::with_progress(writer, ctx.durable_from(self.logged)),
+                ctx.stats.clone(),
+            ),
             log_rx,
             logged_tx,
         ));
@@ -287,13 +290,18 @@ impl Learning {
         forward: &mpsc::UnboundedSender<super::message::Forward>,
     ) -> Result<Vec<PeerMsg>, String> {
         match msg {
-            PeerMsg::Proposal(txn) => self.on_proposal(txn, log).await?,
+            PeerMsg::Proposal(txn) => {
+                crate::metrics::inc(&ctx.stats.metrics.learner_proposal_received_count);
+                self.on_proposal(txn, log).await?;
+            }
             PeerMsg::Inform(txn) => {
+                crate::metrics::inc(&ctx.stats.metrics.learner_commit_received_count);
                 let zxid = txn.header.zxid;
                 self.on_proposal(txn, log).await?;
                 self.committed = self.committed.max(zxid);
             }
             PeerMsg::Commit { zxid } => {
+                crate::metrics::inc(&ctx.stats.metrics.learner_commit_received_count);
                 self.committed = self.committed.max(zxid);
                 self.deliver();
             }

@@ -235,11 +235,18 @@ pub async fn run_node(base: RoleCtx) {
             zxid,
             peer_epoch,
         };
+        base.stats.leader.store(-1, Ordering::Relaxed);
+        crate::metrics::inc(&base.stats.metrics.looking_count);
+        let election_started = tokio::time::Instant::now();
         let decision = tokio::select! {
             biased;
             () = shutdown.cancelled() => return,
             d = election.elect(own) => d,
         };
+        base.stats
+            .metrics
+            .election_time
+            .record_duration(election_started.elapsed());
         looking.token.cancel();
         looking.tasks.close();
         looking.tasks.wait().await;
@@ -262,6 +269,10 @@ pub async fn run_node(base: RoleCtx) {
             continue;
         }
         base.durable.store(zxid, Ordering::Release);
+        base.stats.last_zxid.store(zxid, Ordering::Relaxed);
+        base.stats
+            .leader
+            .store(decision.vote.leader as i64, Ordering::Relaxed);
         let role_started = tokio::time::Instant::now();
         let role = RoleCtx {
             token: shutdown.child_token(),
@@ -451,6 +462,9 @@ pub async fn start(
         .myid
         .ok_or_else(|| std::io::Error::other("server.N lines need a myid file in dataDir"))?;
     let ensemble = Ensemble::new(myid, &config.servers).map_err(std::io::Error::other)?;
+    stats
+        .quorum_size
+        .store(ensemble.voter_count() as u64, Ordering::Relaxed);
     let hosts = ensemble.peers.values().map(|p| p.host.clone()).collect();
     let net: Arc<dyn Network> = match QuorumSecurity::from_config(&config, hosts)? {
         Some(security) => Arc::new(QuorumNet::new(net, security)),

@@ -45,8 +45,9 @@ pub async fn start_raw(cfg: &str) -> Server {
     } else {
         "inMemory=true\n"
     };
+    // The admin server on a free port: tests run side by side.
     let config = Config::parse(&format!(
-        "{cfg}\nclientPort=0\nclientPortAddress=127.0.0.1\n{storage}"
+        "admin.serverAddress=127.0.0.1\nadmin.serverPort=0\n{cfg}\nclientPort=0\nclientPortAddress=127.0.0.1\n{storage}"
     ))
     .expect("config parses");
     Server::start(config).await.expect("server starts")

@@ -189,6 +189,7 @@ impl Broadcast {
     }
 
     fn propose(&mut self, txn: &Txn) {
+        crate::metrics::inc(&self.stats.metrics.proposal_count);
         self.outstanding.push_back(txn.clone());
         let msg = PeerMsg::Proposal(txn.clone());
         let followers: Vec<u64> = self
@@ -323,6 +324,7 @@ impl Broadcast {
     }
 
     fn commit_one(&mut self, txn: &Txn) {
+        crate::metrics::inc(&self.stats.metrics.commit_count);
         let zxid = txn.header.zxid;
         let sids: Vec<(u64, bool)> = self
             .learners
@@ -366,15 +368,20 @@ impl Broadcast {
             From::Snapshot(z) => super::sync::after_snapshot(self.base, &self.recent, z),
         };
         let Some(plan) = plan else {
+            // The learner is sent a SNAP (ZooKeeper's `snap_count`).
+            crate::metrics::inc(&self.stats.metrics.snap_count);
             return Joined::NeedSnap;
         };
         let mut msgs = Vec::new();
         match (from, plan.trunc) {
             (From::Snapshot(_), _) => {}
             (_, Some(t)) => msgs.push(PeerMsg::Trunc { zxid: t }),
-            (_, None) => msgs.push(PeerMsg::Diff {
-                last_zxid: self.last_proposed(),
-            }),
+            (_, None) => {
+                crate::metrics::inc(&self.stats.metrics.diff_count);
+                msgs.push(PeerMsg::Diff {
+                    last_zxid: self.last_proposed(),
+                });
+            }
         }
         let from_zxid = plan.after;
         for txn in self.recent.iter().filter(|t| t.header.zxid > from_zxid) {
@@ -472,6 +479,13 @@ impl Broadcast {
         );
         s.pending_syncs
             .store(self.syncs.len() as u64, Ordering::Relaxed);
+        s.synced_observers.store(
+            self.learners
+                .values()
+                .filter(|l| l.synced && l.observer)
+                .count() as u64,
+            Ordering::Relaxed,
+        );
     }
 }
 

@@ -16,7 +16,7 @@ use zk_proto::txn::Txn;
 use super::epoch;
 use super::node::{Local, RoleCtx};
 use crate::admin::Mode;
-use crate::log::run_log_stage;
+use crate::log::{Timed, run_log_stage};
 use crate::persist::FileTxnLog;
 use crate::request::{Downstream, StateMsg};
 use broadcast::{Broadcast, Wiring};
@@ -89,9 +89,12 @@ pub async fn lead(ctx: &RoleCtx, local: Local) -> Result<(), String> {
     let (log_tx, log_rx) = mpsc::channel(PROPOSAL_QUEUE);
     let (logged_tx, logged_rx) = mpsc::unbounded_channel();
     ctx.tasks.spawn(run_log_stage(
-        FileTxnLog::with_progress(
-            recovered.writer,
-            ctx.durable_from(recovered.tree.last_zxid()),
+        Timed::new(
+            FileTxnLog::with_progress(
+                recovered.writer,
+                ctx.durable_from(recovered.tree.last_zxid()),
+            ),
+            ctx.stats.clone(),
         ),
         log_rx,
         logged_tx,
