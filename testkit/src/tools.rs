@@ -84,6 +84,21 @@ pub fn zkcli() -> Result<PathBuf, String> {
     Ok(path)
 }
 
+/// A Prometheus server (`PROMETHEUS`, else Debian's `prometheus`).
+pub fn prometheus() -> Result<PathBuf, String> {
+    let path = std::env::var_os("PROMETHEUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from("/usr/bin/prometheus"));
+    run(Command::new(&path).arg("--version"))
+        .map(|_| path.clone())
+        .map_err(|e| {
+            format!(
+                "needs Prometheus at {} (apt-get install prometheus): {e}",
+                path.display()
+            )
+        })
+}
+
 /// A Docker engine this process can use, with `image` present locally
 /// (there is no registry to pull from here).
 pub fn docker_image(image: &str) -> Result<(), String> {

@@ -129,7 +129,7 @@ async fn admin_commands_answer_as_apache_zookeepers() {
             "servlet-api",
             "jackson-databind"
         ],
-        "zookeeper libjetty9-java libjackson2-databind-java"
+        "zookeeper libjetty9-java libjackson2-databind-java libservlet-api-java"
     ));
     let dir = std::env::temp_dir().join(format!("zk-admin-interop-{}", std::process::id()));
     let (port, admin_port) = (free_port(), free_port());
