@@ -136,6 +136,8 @@ pub fn spawn_server(config: Option<&Path>, pid_file: &Path, out: &Path) -> Resul
     let exe = std::env::current_exe().context("cannot locate the zk-server binary")?;
     let mut cmd = Command::new(exe);
     cmd.arg("start-foreground").arg("--pid-file").arg(pid_file);
+    let (key, format) = crate::log_format_env();
+    cmd.env(key, format);
     if let Some(p) = config {
         cmd.arg(std::path::absolute(p).with_context(|| format!("bad path {}", p.display()))?);
     }

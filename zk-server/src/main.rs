@@ -25,6 +25,55 @@ mod control;
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
+    /// How log lines look on stderr: `text` for people, `json` (one
+    /// object per line, with the spans' fields) for log shippers.
+    #[arg(long, global = true, env = "ZK_LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+enum LogFormat {
+    Text,
+    Json,
+}
+
+impl LogFormat {
+    fn name(self) -> &'static str {
+        match self {
+            LogFormat::Text => "text",
+            LogFormat::Json => "json",
+        }
+    }
+}
+
+/// The log format of this process, which the members and daemons it
+/// starts (`start`, `cluster`) are given too (`ZK_LOG_FORMAT`).
+static LOG_FORMAT: std::sync::OnceLock<LogFormat> = std::sync::OnceLock::new();
+
+fn log_format_env() -> (&'static str, &'static str) {
+    (
+        "ZK_LOG_FORMAT",
+        LOG_FORMAT.get().copied().unwrap_or(LogFormat::Text).name(),
+    )
+}
+
+fn init_logging(format: LogFormat) {
+    let _ = LOG_FORMAT.set(format);
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    match format {
+        LogFormat::Json => builder
+            .json()
+            .with_current_span(true)
+            .with_span_list(true)
+            .init(),
+        LogFormat::Text => builder
+            .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+            .init(),
+    }
 }
 
 #[derive(Subcommand, Debug)]
@@ -119,15 +168,8 @@ enum Command {
 }
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .with_writer(std::io::stderr)
-        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
-        .init();
     let cli = Cli::parse();
+    init_logging(cli.log_format);
     match run(cli) {
         Ok(code) => code,
         Err(e) => {

@@ -149,6 +149,9 @@ pub struct Config {
     pub sasl: SaslConfig,
     /// SASL between members.
     pub quorum_auth: QuorumAuthConfig,
+    /// A request answered after this long is logged at warn with its
+    /// connection's span (`requestWarnThresholdMs`, ours; 0 logs every one).
+    pub slow_request_ms: u64,
     /// The AdminServer (`admin.*`).
     pub admin: AdminConfig,
     /// The Prometheus endpoint (`metricsProvider.*`).
@@ -198,6 +201,7 @@ impl Default for Config {
             tls: TlsConfig::default(),
             sasl: SaslConfig::default(),
             quorum_auth: QuorumAuthConfig::default(),
+            slow_request_ms: 1000,
             admin: AdminConfig::default(),
             metrics: MetricsConfig::default(),
             source: None,
@@ -377,6 +381,7 @@ impl Config {
                     c.commit_log_count = num(key, value)?
                 }
                 "znode.container.checkIntervalMs" => c.container_check_ms = num(key, value)?,
+                "requestWarnThresholdMs" => c.slow_request_ms = num(key, value)?,
                 k if k.starts_with("server.") => {
                     let id: u64 = num(key, &k["server.".len()..])?;
                     c.servers.insert(id, value.to_owned());

@@ -324,6 +324,7 @@ impl Connection<'_> {
             Request::Auth(_) => xid::AUTH,
             _ => header.xid,
         };
+        tracing::debug!(?op, xid, path = req.path(), "request");
         self.pending.push_back((Instant::now(), op));
         self.ctx.stats.outstanding.fetch_add(1, Ordering::Relaxed);
         self.send_state(StateMsg::Request {
@@ -362,6 +363,12 @@ impl Connection<'_> {
                 if write_frame(wbuf, |b| resp.encode(b)).is_err() {
                     return true;
                 }
+                // The connection's span (opened at accept) names its session
+                // from now on.
+                tracing::Span::current().record(
+                    "session",
+                    tracing::field::display(format_args!("0x{:x}", resp.session_id)),
+                );
             }
             Outbound::Event(zxid, event) => {
                 let written = write_frame(wbuf, |b| {
@@ -417,6 +424,24 @@ impl Connection<'_> {
         };
         self.ctx.stats.outstanding.fetch_sub(1, Ordering::Relaxed);
         let ms = start.elapsed().as_millis() as u64;
+        tracing::debug!(
+            ?op,
+            xid = header.xid,
+            zxid = header.zxid,
+            err = header.err,
+            ms,
+            "reply"
+        );
+        if ms >= self.ctx.config.slow_request_ms {
+            tracing::warn!(
+                ?op,
+                xid = header.xid,
+                zxid = header.zxid,
+                err = header.err,
+                ms,
+                "slow request (over requestWarnThresholdMs)"
+            );
+        }
         self.ctx.stats.record_latency(ms);
         let metrics = &self.ctx.stats.metrics;
         if op.is_write() {

@@ -112,7 +112,13 @@ pub async fn run_listener(ports: ClientPorts, ctx: Arc<NetCtx>, tasks: TaskTrack
         let id = next_id.fetch_add(1, Ordering::Relaxed);
         let ctx = ctx.clone();
         let secure = accepted.is_tls();
-        let span = tracing::debug_span!("conn", id, %peer, tls = secure);
+        let span = tracing::info_span!(
+            "conn",
+            id,
+            %peer,
+            tls = secure,
+            session = tracing::field::Empty
+        );
         tasks.spawn(
             async move {
                 match accepted.establish(ctx.config.sessionless_timeout()).await {

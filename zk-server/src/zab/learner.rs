@@ -10,6 +10,7 @@ use std::time::Duration;
 use futures::{SinkExt, StreamExt};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
+use tracing::Instrument;
 use zk_proto::txn::Txn;
 
 use super::ensemble::Peer;
@@ -72,7 +73,29 @@ pub async fn follow(ctx: &RoleCtx, leader: &Peer, local: Local) -> Result<(), St
         super::node::DURABLE_UNKNOWN,
         std::sync::atomic::Ordering::Release,
     );
-    let (tree, sessions, writer) = take_sync(ctx, first, local).await?;
+    let kind = match &first {
+        PeerMsg::Diff { .. } => "DIFF",
+        PeerMsg::Trunc { .. } => "TRUNC",
+        PeerMsg::Snap(_) => "SNAP",
+        _ => "?",
+    };
+    let sync_started = std::time::Instant::now();
+    let span = tracing::info_span!(
+        "sync",
+        leader = leader.sid,
+        kind,
+        from = format_args!("{last_zxid:#x}")
+    );
+    let (tree, sessions, writer) = take_sync(ctx, first, local)
+        .instrument(span.clone())
+        .await?;
+    span.in_scope(|| {
+        tracing::info!(
+            ms = sync_started.elapsed().as_millis() as u64,
+            to = format_args!("{:#x}", tree.last_zxid()),
+            "synced"
+        );
+    });
     tracing::info!(
         myid = me.sid,
         leader = leader.sid,

@@ -14,6 +14,7 @@ use std::time::Duration;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 use super::election::{Election, PeerState, Vote};
 use super::ensemble::Ensemble;
@@ -238,15 +239,28 @@ pub async fn run_node(base: RoleCtx) {
         base.stats.leader.store(-1, Ordering::Relaxed);
         crate::metrics::inc(&base.stats.metrics.looking_count);
         let election_started = tokio::time::Instant::now();
+        let span = tracing::info_span!(
+            "election",
+            myid = me.sid,
+            zxid = format_args!("{zxid:#x}"),
+            peer_epoch
+        );
         let decision = tokio::select! {
             biased;
             () = shutdown.cancelled() => return,
-            d = election.elect(own) => d,
+            d = election.elect(own).instrument(span.clone()) => d,
         };
-        base.stats
-            .metrics
-            .election_time
-            .record_duration(election_started.elapsed());
+        let took = election_started.elapsed();
+        base.stats.metrics.election_time.record_duration(took);
+        span.in_scope(|| match &decision {
+            Some(d) => tracing::info!(
+                leader = d.vote.leader,
+                state = ?d.state,
+                ms = took.as_millis() as u64,
+                "election decided"
+            ),
+            None => tracing::info!("election stopped"),
+        });
         looking.token.cancel();
         looking.tasks.close();
         looking.tasks.wait().await;
@@ -279,20 +293,31 @@ pub async fn run_node(base: RoleCtx) {
             tasks: TaskTracker::new(),
             ..base.clone()
         };
-        let result = match decision.state {
-            PeerState::Leading => super::leader::lead(&role, local).await,
-            PeerState::Following | PeerState::Observing => {
-                let leader = base.ensemble.peers.get(&decision.vote.leader).cloned();
-                match leader {
-                    Some(leader) => super::learner::follow(&role, &leader, local).await,
-                    None => Err(format!(
-                        "elected leader {} is not in the ensemble",
-                        decision.vote.leader
-                    )),
+        // Everything the role logs carries who leads and what this member is.
+        let span = tracing::info_span!(
+            "role",
+            myid = me.sid,
+            state = ?decision.state,
+            leader = decision.vote.leader
+        );
+        let result = async {
+            match decision.state {
+                PeerState::Leading => super::leader::lead(&role, local).await,
+                PeerState::Following | PeerState::Observing => {
+                    let leader = base.ensemble.peers.get(&decision.vote.leader).cloned();
+                    match leader {
+                        Some(leader) => super::learner::follow(&role, &leader, local).await,
+                        None => Err(format!(
+                            "elected leader {} is not in the ensemble",
+                            decision.vote.leader
+                        )),
+                    }
                 }
+                PeerState::Looking => Ok(()),
             }
-            PeerState::Looking => Ok(()),
-        };
+        }
+        .instrument(span)
+        .await;
         role.token.cancel();
         role.tasks.close();
         role.tasks.wait().await;

@@ -10,6 +10,7 @@ use futures::{SinkExt, StreamExt};
 use tokio::sync::{mpsc, oneshot, watch};
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+use tracing::Instrument;
 
 use super::broadcast::{Event, From, Joined};
 use super::{Discovery, Running};
@@ -51,11 +52,16 @@ pub(super) async fn accept(listener: Box<dyn Listener>, ctx: Arc<HandlerCtx>, ta
         };
         let ctx = ctx.clone();
         let inner = tasks.clone();
-        tasks.spawn(async move {
-            if let Err(e) = handle(stream, &ctx, &inner).await {
-                tracing::info!(%peer, reason = %e, "learner connection ended");
+        // The learner's id joins the span once it says it (LearnerInfo).
+        let span = tracing::info_span!("learner", %peer, sid = tracing::field::Empty);
+        tasks.spawn(
+            async move {
+                if let Err(e) = handle(stream, &ctx, &inner).await {
+                    tracing::info!(reason = %e, "learner connection ended");
+                }
             }
-        });
+            .instrument(span),
+        );
     }
 }
 
@@ -70,6 +76,7 @@ async fn handle(stream: Stream, ctx: &HandlerCtx, tasks: &TaskTracker) -> Result
     else {
         return Err("expected LearnerInfo".into());
     };
+    tracing::Span::current().record("sid", sid);
     match ctx.ensemble.peers.get(&sid) {
         Some(p) if p.observer == observer && sid != ctx.ensemble.myid => {}
         _ => return Err(format!("server {sid} is not a learner of this ensemble")),
