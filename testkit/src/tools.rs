@@ -99,6 +99,27 @@ pub fn prometheus() -> Result<PathBuf, String> {
         })
 }
 
+/// Chromium and its WebDriver (`chromedriver`), Debian's `chromium` and
+/// `chromium-driver`: the paths of both.
+pub fn chromium() -> Result<(PathBuf, PathBuf), String> {
+    let browser =
+        PathBuf::from(std::env::var_os("CHROMIUM").unwrap_or_else(|| "/usr/bin/chromium".into()));
+    let driver = PathBuf::from(
+        std::env::var_os("CHROMEDRIVER").unwrap_or_else(|| "/usr/bin/chromedriver".into()),
+    );
+    for path in [&browser, &driver] {
+        if !path.exists() {
+            return Err(format!(
+                "needs {} (apt-get install chromium chromium-driver)",
+                path.display()
+            ));
+        }
+    }
+    run(Command::new(&driver).arg("--version"))
+        .map_err(|e| format!("chromedriver does not run: {e}"))?;
+    Ok((browser, driver))
+}
+
 /// A Docker engine this process can use, with `image` present locally
 /// (there is no registry to pull from here).
 pub fn docker_image(image: &str) -> Result<(), String> {

@@ -92,10 +92,12 @@ impl TestingClusterBuilder {
             ports.push((free_port()?, free_port()?, free_port()?));
         }
         let mut servers = String::new();
-        for (i, (_, peer, election)) in ports.iter().enumerate() {
+        for (i, (client, peer, election)) in ports.iter().enumerate() {
             let role = if i >= self.voters { ":observer" } else { "" };
+            // With the client address, as ZooKeeper 3.5+ writes server
+            // lines: members (and the web console) can tell each other's.
             servers.push_str(&format!(
-                "server.{}=127.0.0.1:{peer}:{election}{role}\n",
+                "server.{}=127.0.0.1:{peer}:{election}{role};127.0.0.1:{client}\n",
                 i + 1
             ));
         }

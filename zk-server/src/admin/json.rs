@@ -297,3 +297,63 @@ impl Core {
         })
     }
 }
+
+impl Core {
+    /// The web console's view of the node at `path` for a visitor with
+    /// `ids`: its children, data and Stat where READ allows, its ACL
+    /// where READ or ADMIN does (digests masked without ADMIN), as a
+    /// client with those ids would be answered.
+    pub(crate) fn browse(&self, path: &str, ids: &[zk_proto::data::Id]) -> Map<String, Value> {
+        use zk_proto::data::perms;
+
+        use crate::tree::acl;
+        let mut out = Map::new();
+        out.insert("path".into(), path.into());
+        let Some(node) = self.tree.get(path) else {
+            out.insert("error".into(), "NoNode".into());
+            return out;
+        };
+        if acl::allowed(&node.acl, perms::READ | perms::ADMIN, ids) {
+            let list = if acl::allowed(&node.acl, perms::ADMIN, ids) {
+                node.acl.to_vec()
+            } else {
+                acl::mask_digests(&node.acl)
+            };
+            let acl: Vec<Value> = list
+                .iter()
+                .map(|a| json!({"scheme": a.id.scheme, "id": a.id.id, "perms": perms::letters(a.perms)}))
+                .collect();
+            out.insert("acl".into(), Value::Array(acl));
+        }
+        if !acl::allowed(&node.acl, perms::READ, ids) {
+            out.insert("error".into(), "NoAuth".into());
+            return out;
+        }
+        let s = node.stat();
+        out.insert(
+            "stat".into(),
+            json!({
+                "czxid": format!("0x{:x}", s.czxid), "mzxid": format!("0x{:x}", s.mzxid),
+                "pzxid": format!("0x{:x}", s.pzxid), "ctime": s.ctime, "mtime": s.mtime,
+                "version": s.version, "cversion": s.cversion, "aversion": s.aversion,
+                "ephemeralOwner": format!("0x{:x}", s.ephemeral_owner),
+                "dataLength": s.data_length, "numChildren": s.num_children,
+            }),
+        );
+        use base64::Engine;
+        // Base64, or null for a node created with null data.
+        let data = node
+            .data
+            .as_ref()
+            .map(|d| base64::engine::general_purpose::STANDARD.encode(d));
+        out.insert("data".into(), data.into());
+        let mut children: Vec<&String> = node.children.iter().collect();
+        children.sort_unstable();
+        // A parent with a million children is not listed whole.
+        let total = children.len();
+        children.truncate(1000);
+        out.insert("children".into(), json!(children));
+        out.insert("children_total".into(), total.into());
+        out
+    }
+}

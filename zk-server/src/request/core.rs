@@ -82,6 +82,12 @@ pub enum StateMsg {
         ids: Vec<zk_proto::data::Id>,
         reply: oneshot::Sender<bool>,
     },
+    /// The web console's look at one node with the visitor's ids.
+    Browse {
+        path: String,
+        ids: Vec<zk_proto::data::Id>,
+        reply: oneshot::Sender<serde_json::Map<String, serde_json::Value>>,
+    },
     /// A request learner `sid` forwarded (leader only).
     Remote {
         sid: u64,
@@ -301,6 +307,9 @@ impl Core {
             }
             StateMsg::Samples { reply } => {
                 let _ = reply.send(self.monitor_samples());
+            }
+            StateMsg::Browse { path, ids, reply } => {
+                let _ = reply.send(self.browse(&path, &ids));
             }
             StateMsg::RootAllows { ids, reply } => {
                 let _ = reply.send(self.root_allows(&ids));

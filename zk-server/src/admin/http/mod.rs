@@ -5,6 +5,7 @@
 
 mod auth;
 mod commands;
+mod console;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -61,10 +62,18 @@ pub async fn start(
             Ok(listener) => {
                 endpoints.admin = listener.local_addr().ok();
                 let url = admin.command_url.trim_end_matches('/').to_owned();
-                let router = Router::new()
+                let mut router = Router::new()
                     .route(&format!("{url}/{{name}}"), get(command).post(post_command))
-                    .route(if url.is_empty() { "/" } else { &url }, get(list))
-                    .with_state(hub.clone());
+                    .route(if url.is_empty() { "/" } else { &url }, get(list));
+                if !url.is_empty() {
+                    router = router
+                        .route("/", get(console::index))
+                        .route("/console.js", get(console::script))
+                        .route("/console.css", get(console::style))
+                        .route("/console/api/node", get(console::node))
+                        .route("/console/api/members", get(console::members));
+                }
+                let router = router.with_state(hub.clone());
                 tasks.spawn(serve(
                     listener,
                     router,
