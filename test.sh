@@ -150,6 +150,14 @@ phase_workspace() {
       summary+=("image     FAILED deploy/build-image.sh (target/test-logs/image.log)")
       failed=1
     fi
+    # The compose file's Prometheus, from Debian's package where it is.
+    if command -v prometheus >/dev/null; then
+      echo "== building the image zk-rs-prometheus:latest (deploy/build-prometheus-image.sh)"
+      if ! deploy/build-prometheus-image.sh >> "$logs/image.log" 2>&1; then
+        summary+=("image     FAILED deploy/build-prometheus-image.sh (target/test-logs/image.log)")
+        failed=1
+      fi
+    fi
   fi
   run_phase workspace -- --workspace --no-fail-fast -- --include-ignored
 }

@@ -118,14 +118,21 @@ fn wait_for_ensemble(project: &Project, services: &[&str]) {
 /// runs beside anything that holds 2181..2183.
 fn with_free_host_ports(text: &str) -> String {
     let mut out = text.to_owned();
-    for host in ["2181:2181", "2182:2181", "2183:2181"] {
+    for host in [
+        "2181:2181",
+        "2182:2181",
+        "2183:2181",
+        "8080:8080",
+        "9090:9090",
+    ] {
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .expect("a free port")
             .port();
+        let inside = host.split(':').nth(1).unwrap_or(host);
         out = out.replace(
             &format!("- {host}"),
-            &format!("- \"127.0.0.1:{port}:2181\""),
+            &format!("- \"127.0.0.1:{port}:{inside}\""),
         );
     }
     out
@@ -209,21 +216,75 @@ fn the_official_compose_example_runs_with_our_image() {
 
 /// The host address a service's client port is published on.
 fn host_addr(project: &Project, service: &str) -> String {
-    ok(project.compose().args(["port", service, "2181"]))
+    published(project, service, "2181")
+}
+
+fn published(project: &Project, service: &str, port: &str) -> String {
+    ok(project.compose().args(["port", service, port]))
         .trim()
         .replace("0.0.0.0", "127.0.0.1")
+}
+
+/// The compose file's Prometheus scrapes every member: PromQL over its
+/// API sees three targets up and the members' series.
+fn prometheus_sees_the_ensemble(project: &Project) {
+    let addr: std::net::SocketAddr = published(project, "prometheus", "9090")
+        .parse()
+        .expect("Prometheus' address");
+    let runtime = tokio::runtime::Runtime::new().expect("a runtime");
+    runtime.block_on(async {
+        for (query, want) in [
+            ("sum(up)", 3.0),
+            ("count(quorum_size)", 3.0),
+            ("sum(synced_followers)", 2.0),
+        ] {
+            let deadline = std::time::Instant::now() + Duration::from_secs(60);
+            let mut last = String::new();
+            loop {
+                let path = format!(
+                    "/api/v1/query?query={}",
+                    query.replace('(', "%28").replace(')', "%29")
+                );
+                if let Ok(reply) = zk_testkit::http::get(addr, &path, &[]).await {
+                    last = reply.text();
+                    let v: serde_json::Value =
+                        serde_json::from_slice(&reply.body).unwrap_or_default();
+                    let got = v
+                        .pointer("/data/result/0/value/1")
+                        .and_then(|x| x.as_str())
+                        .and_then(|x| x.parse::<f64>().ok());
+                    if got == Some(want) {
+                        break;
+                    }
+                }
+                assert!(std::time::Instant::now() < deadline, "{query}: {last}");
+                std::thread::sleep(Duration::from_millis(500));
+            }
+        }
+    });
 }
 
 #[test]
 #[ignore = "starts containers of zk-rs:latest with docker-compose and drives Apache's zkCli.sh: run with --include-ignored"]
 fn our_compose_file_serves_zkcli_and_our_client_on_the_host() {
     zk_testkit::require!(zk_testkit::tools::docker_image(IMAGE));
+    zk_testkit::require!(zk_testkit::tools::docker_image("zk-rs-prometheus:latest"));
     zk_testkit::require!(compose_tool());
     let java_zkcli = zk_testkit::require!(zk_testkit::tools::zkcli());
     let text = std::fs::read_to_string(repo().join("deploy/compose.yaml")).expect("compose.yaml");
     let project = start_project("ours", &text);
     let services = ["zoo1", "zoo2", "zoo3"];
     wait_for_ensemble(&project, &services);
+    prometheus_sees_the_ensemble(&project);
+    // zoo1's web console is published too.
+    let console: std::net::SocketAddr = published(&project, "zoo1", "8080")
+        .parse()
+        .expect("console address");
+    let page = tokio::runtime::Runtime::new()
+        .expect("a runtime")
+        .block_on(zk_testkit::http::get(console, "/", &[]))
+        .expect("the console answers");
+    assert!(page.text().contains("ZooKeeper console"));
     let addrs: Vec<String> = services.iter().map(|s| host_addr(&project, s)).collect();
 
     // Apache's zkCli on the host writes through the third member (it
@@ -443,4 +504,18 @@ impl Drop for Container {
             .args(["rm", "-f", "-v", &self.id])
             .output();
     }
+}
+
+#[test]
+#[ignore = "runs promtool (apt-get install prometheus): run with --include-ignored"]
+fn the_alert_rules_and_scrape_config_pass_promtool() {
+    zk_testkit::require!(zk_testkit::tools::prometheus());
+    let out = ok(Command::new("promtool")
+        .args(["check", "rules"])
+        .arg(repo().join("deploy/alerts.yml")));
+    assert!(out.contains("SUCCESS: 12 rules found"), "{out}");
+    let out = ok(Command::new("promtool")
+        .args(["check", "config", "--syntax-only"])
+        .arg(repo().join("deploy/prometheus.yml")));
+    assert!(out.contains("SUCCESS"), "{out}");
 }

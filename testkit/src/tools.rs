@@ -127,7 +127,12 @@ pub fn docker_image(image: &str) -> Result<(), String> {
         .map_err(|e| format!("needs a Docker engine: {e}"))?;
     run(Command::new("docker").args(["image", "inspect", "--format", "{{.Id}}", image]))
         .map(drop)
-        .map_err(|_| format!("needs the image {image} (deploy/build-image.sh builds zk-rs:latest)"))
+        .map_err(|_| {
+            format!(
+                "needs the image {image} (deploy/build-image.sh builds zk-rs:latest, \
+                 deploy/build-prometheus-image.sh zk-rs-prometheus:latest)"
+            )
+        })
 }
 
 /// Whether this process runs as root (mounting a tmpfs needs it).

@@ -13,6 +13,21 @@ use zk_client::{Client, CreateOptions};
 use zk_testing::{TestingCluster, TestingServer};
 use zk_testkit::http;
 
+/// The series the Prometheus queries of Grafana's ZooKeeper dashboard
+/// (grafana/jsonnet-libs, zookeeper-observ-lib: its overview and latency
+/// panels) read; its JVM panels (`jvm_*`) have no counterpart here.
+const DASHBOARD_SERIES: &[&str] = &[
+    "quorum_size",
+    "num_alive_connections",
+    "outstanding_requests",
+    "znode_count",
+    "watch_count",
+    "leader_uptime",
+    "min_latency",
+    "avg_latency",
+    "max_latency",
+];
+
 const PROVIDER: &str =
     "metricsProvider.className=org.apache.zookeeper.metrics.prometheus.PrometheusMetricsProvider";
 
@@ -209,4 +224,23 @@ async fn prometheus_scrapes_a_three_member_ensemble() {
             r.len() == 1 && value(&r[0]) >= 2.0
         })
         .await;
+    // Every series the dashboard reads is there (leader_uptime on the
+    // leader only, as ZooKeeper's).
+    for series in DASHBOARD_SERIES {
+        prometheus
+            .query_until(&format!("count({series})"), |r| {
+                r.len() == 1 && value(&r[0]) >= 1.0
+            })
+            .await;
+    }
+    // The dashboard's role panel: 1 for the leader, 0 for the others.
+    let roles = prometheus
+        .query_until(
+            "clamp_max(leader_uptime, 1) or clamp_max(num_alive_connections, 0)",
+            |r| r.len() == 3,
+        )
+        .await;
+    let leaders: Vec<&Value> = roles.iter().filter(|v| value(v) == 1.0).collect();
+    assert_eq!(leaders.len(), 1, "{roles:?}");
+    assert_eq!(leaders[0]["metric"]["instance"], leader_target);
 }

@@ -37,6 +37,8 @@ pub struct ServerStats {
     /// have no trace categories; the mask is kept for tools that set it.
     pub trace_mask: AtomicI64,
     pub metrics: Metrics,
+    /// When the current mode began, in ms since `started` (`leader_uptime`).
+    pub mode_since_ms: AtomicU64,
     /// The state task of the role serving clients, for the admin server.
     pub serving: Serving,
 }
@@ -120,6 +122,7 @@ impl Default for ServerStats {
             last_zxid: AtomicI64::new(0),
             trace_mask: AtomicI64::new(306),
             metrics: Metrics::default(),
+            mode_since_ms: AtomicU64::new(0),
             serving: Serving::default(),
         }
     }
@@ -132,6 +135,8 @@ impl ServerStats {
 
     pub fn set_mode(&self, mode: Mode) {
         self.mode.store(mode as u8, Ordering::Relaxed);
+        self.mode_since_ms
+            .store(self.started.elapsed().as_millis() as u64, Ordering::Relaxed);
         if mode != Mode::Leader {
             for gauge in [
                 &self.followers,
@@ -153,6 +158,12 @@ impl ServerStats {
             out.push(("quorum_size", gauge(&self.quorum_size)));
         }
         if self.mode() == Mode::Leader {
+            let now = self.started.elapsed().as_millis() as u64;
+            let since = self.mode_since_ms.load(Ordering::Relaxed);
+            out.push((
+                "leader_uptime",
+                Value::Gauge(now.saturating_sub(since) as f64),
+            ));
             out.push(("learners", gauge(&self.followers)));
             out.push(("followers", gauge(&self.followers)));
             out.push(("synced_followers", gauge(&self.synced_followers)));
