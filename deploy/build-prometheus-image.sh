@@ -15,7 +15,7 @@ rm -rf "$ctx"
 mkdir -p "$ctx/rootfs/bin" "$ctx/rootfs/etc/prometheus" "$ctx/state/prometheus"
 cp "$bin" "$ctx/rootfs/bin/prometheus"
 # The dynamic loader and the libraries the binary names, at their paths.
-ldd "$bin" | awk '/=> \// {print $3} /^\s*\/lib/ {print $1}' | while read -r lib; do
+ldd "$bin" | awk '/=> \// {print $3} /^[ \t]*\// {print $1}' | while read -r lib; do
   mkdir -p "$ctx/rootfs$(dirname "$lib")"
   cp -L "$lib" "$ctx/rootfs$lib"
 done

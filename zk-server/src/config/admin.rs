@@ -24,6 +24,13 @@ pub struct AdminConfig {
     pub idle_timeout: Duration,
     /// `admin.snapshot.enabled` (default true, as 3.9).
     pub snapshot_enabled: bool,
+    /// `admin.forceHttps`: HTTPS only, with the `ssl.quorum.*` stores.
+    pub force_https: bool,
+    /// `admin.portUnification`: HTTPS and HTTP on the one port.
+    pub port_unification: bool,
+    /// `admin.needClientAuth`: HTTPS clients must show a certificate the
+    /// trust store vouches for.
+    pub need_client_auth: bool,
 }
 
 impl Default for AdminConfig {
@@ -35,6 +42,9 @@ impl Default for AdminConfig {
             command_url: "/commands".to_owned(),
             idle_timeout: Duration::from_secs(30),
             snapshot_enabled: true,
+            force_https: false,
+            port_unification: false,
+            need_client_auth: false,
         }
     }
 }
@@ -81,6 +91,9 @@ pub fn set(
         }
         "admin.idleTimeout" => admin.idle_timeout = Duration::from_millis(num(key, value)?),
         "admin.snapshot.enabled" => admin.snapshot_enabled = boolean(key, value)?,
+        "admin.forceHttps" => admin.force_https = boolean(key, value)?,
+        "admin.portUnification" => admin.port_unification = boolean(key, value)?,
+        "admin.needClientAuth" => admin.need_client_auth = boolean(key, value)?,
         "metricsProvider.className" => {
             metrics.enabled = match value {
                 PROMETHEUS_PROVIDER => true,

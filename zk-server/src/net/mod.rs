@@ -6,7 +6,7 @@ mod connection;
 mod listener;
 mod ports;
 pub(crate) mod quorum;
-mod tls;
+pub(crate) mod tls;
 pub mod transport;
 
 pub(crate) use listener::{NetCtx, run_listener};

@@ -86,6 +86,7 @@ pub async fn run(
     name: &str,
     params: &HashMap<String, String>,
     authorization: Option<&str>,
+    certificate_ids: &[zk_proto::data::Id],
 ) -> Response {
     let Some(command) = find(name) else {
         return reply(
@@ -97,8 +98,13 @@ pub async fn run(
     let name = command.name;
     if command.auth {
         let super_digest = hub.config.super_digest.as_deref();
+        // An HTTPS client certificate is an identity too (x509), as in
+        // ZooKeeper 3.9; an Authorization header, when sent, is the one.
         let ids = match auth::ids(authorization, super_digest) {
             Ok(ids) => ids,
+            Err(_) if authorization.is_none() && !certificate_ids.is_empty() => {
+                certificate_ids.to_vec()
+            }
             Err(status) => return reply(name, status, Err(refusal(status))),
         };
         match ask(hub, |reply| StateMsg::RootAllows { ids, reply }).await {

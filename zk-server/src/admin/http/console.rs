@@ -50,6 +50,7 @@ fn json_reply(status: StatusCode, value: Value) -> Response {
 /// with `Authorization: digest user:password`, as that user.
 pub async fn node(
     State(hub): State<std::sync::Arc<Hub>>,
+    axum::extract::ConnectInfo(peer): axum::extract::ConnectInfo<super::listener::Peer>,
     Query(params): Query<HashMap<String, String>>,
     headers: HeaderMap,
 ) -> Response {
@@ -66,8 +67,9 @@ pub async fn node(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
+    // Without credentials: what an HTTPS client certificate proves, if any.
     let ids = match authorization {
-        None => Vec::new(),
+        None => peer.ids,
         Some(_) => match auth::ids(authorization, hub.config.super_digest.as_deref()) {
             Ok(ids) => ids,
             Err(status) => return json_reply(status, json!({"path": path, "error": "AuthFailed"})),

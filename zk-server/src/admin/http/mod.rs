@@ -6,13 +6,14 @@
 mod auth;
 mod commands;
 mod console;
+mod listener;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, Query, State};
+use axum::extract::{ConnectInfo, Path, Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
@@ -58,9 +59,22 @@ pub async fn start(
     let admin = &config.admin;
     if admin.enabled {
         let addr = SocketAddr::new(admin.address, admin.port);
+        // Unusable TLS stores stop the start, as for the client port.
+        let tls = listener::tls_for(&config).map_err(ServerError::Tls)?;
         match tokio::net::TcpListener::bind(addr).await {
-            Ok(listener) => {
-                endpoints.admin = listener.local_addr().ok();
+            Ok(tcp) => {
+                let listener = listener::start(
+                    tcp,
+                    tls,
+                    admin.port_unification,
+                    admin.idle_timeout,
+                    shutdown.clone(),
+                    tasks,
+                )
+                .map_err(|error| ServerError::Bind { addr, error })?;
+                endpoints.admin = axum::serve::Listener::local_addr(&listener)
+                    .ok()
+                    .map(|p| p.addr);
                 let url = admin.command_url.trim_end_matches('/').to_owned();
                 let mut router = Router::new()
                     .route(&format!("{url}/{{name}}"), get(command).post(post_command))
@@ -90,10 +104,21 @@ pub async fn start(
     let metrics = &config.metrics;
     if metrics.enabled {
         let addr = SocketAddr::new(metrics.host, metrics.port);
-        let listener = tokio::net::TcpListener::bind(addr)
+        let tcp = tokio::net::TcpListener::bind(addr)
             .await
             .map_err(|error| ServerError::Bind { addr, error })?;
-        endpoints.metrics = listener.local_addr().ok();
+        let listener = listener::start(
+            tcp,
+            None,
+            false,
+            admin.idle_timeout,
+            shutdown.clone(),
+            tasks,
+        )
+        .map_err(|error| ServerError::Bind { addr, error })?;
+        endpoints.metrics = axum::serve::Listener::local_addr(&listener)
+            .ok()
+            .map(|p| p.addr);
         let router = Router::new()
             .route("/metrics", get(prometheus))
             .with_state(hub);
@@ -109,13 +134,13 @@ pub async fn start(
 }
 
 async fn serve(
-    listener: tokio::net::TcpListener,
+    listener: listener::AdminListener,
     router: Router,
     idle: Duration,
     shutdown: CancellationToken,
 ) {
-    // A connection idle for `admin.idleTimeout` is closed, as Jetty's.
-    let service = tower_http_timeout(router, idle);
+    let service =
+        tower_http_timeout(router, idle).into_make_service_with_connect_info::<listener::Peer>();
     let served = axum::serve(listener, service)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await;
@@ -150,6 +175,7 @@ async fn list(State(hub): State<Arc<Hub>>) -> Html<String> {
 
 async fn command(
     State(hub): State<Arc<Hub>>,
+    ConnectInfo(peer): ConnectInfo<listener::Peer>,
     Path(name): Path<String>,
     Query(params): Query<std::collections::HashMap<String, String>>,
     headers: HeaderMap,
@@ -157,7 +183,7 @@ async fn command(
     let authorization = headers
         .get(header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok());
-    commands::run(&hub, &name, &params, authorization).await
+    commands::run(&hub, &name, &params, authorization, &peer.ids).await
 }
 
 /// ZooKeeper 3.8 serves its commands to GET only.
