@@ -128,7 +128,7 @@ impl SessionTask {
                 }
                 cmd = self.rx.recv(), if close_deadline.is_none() => {
                     let mut next = cmd;
-                    for _ in 0..BATCH {
+                    for taken in 1..=BATCH {
                         match next {
                             None => {
                                 // Every handle is gone: close the session.
@@ -153,6 +153,12 @@ impl SessionTask {
                                     self.encode(&mut wbuf, &mut pending, outgoing(req));
                                 }
                             }
+                        }
+                        // Only take another command this batch will handle:
+                        // one taken and left would be dropped, its caller
+                        // answered `Closed` by a client that is not.
+                        if taken == BATCH {
+                            break;
                         }
                         next = match self.rx.try_recv() {
                             Ok(cmd) => Some(cmd),
