@@ -6,6 +6,7 @@
 //! and the outside programs some tests need ([`tools`]), with a way for a test
 //! to say it was skipped and why ([`mod@skip`]).
 
+pub mod apache;
 pub mod doc;
 pub mod http;
 pub mod linearize;

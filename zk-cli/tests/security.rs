@@ -117,22 +117,6 @@ Client { org.apache.zookeeper.server.auth.DigestLoginModule required username="b
     assert!(out.contains("/nonexistent/ca.pem"), "{out}");
 }
 
-/// Stops the Apache ZooKeeper started in `dir` when dropped.
-struct Apache(std::path::PathBuf);
-
-impl Drop for Apache {
-    fn drop(&mut self) {
-        let _ = Command::new(repo().join(".ci/apache-zk.sh"))
-            .arg("stop")
-            .arg(&self.0)
-            .status();
-    }
-}
-
-fn repo() -> std::path::PathBuf {
-    std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
@@ -164,29 +148,24 @@ Client { org.apache.zookeeper.server.auth.DigestLoginModule required username="b
     .expect("jaas");
     let (port, secure) = (free_port(), free_port());
     let dir = pki.dir().join("apache");
-    let started = Command::new(repo().join(".ci/apache-zk.sh"))
-        .arg("start")
-        .arg(&dir)
-        .arg(port.to_string())
-        .arg(format!("secureClientPort={secure}"))
-        .arg("serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory")
-        .arg("authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider")
-        .arg("authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider")
-        .arg(format!("ssl.keyStore.location={}", key.display()))
-        .arg("ssl.keyStore.password=changeit")
-        .arg(format!("ssl.trustStore.location={}", trust.display()))
-        .arg("ssl.trustStore.password=changeit")
-        .env(
+    let _apache = zk_testkit::apache::ApacheZk::start(
+        &dir,
+        port,
+        &[
+            format!("secureClientPort={secure}"),
+            "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory".to_owned(),
+            "authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider".to_owned(),
+            "authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider"
+                .to_owned(),
+            format!("ssl.keyStore.location={}", key.display()),
+            "ssl.keyStore.password=changeit".to_owned(),
+            format!("ssl.trustStore.location={}", trust.display()),
+            "ssl.trustStore.password=changeit".to_owned(),
+        ],
+        &[(
             "SERVER_JVMFLAGS",
             format!("-Djava.security.auth.login.config={}", jaas.display()),
-        )
-        .output()
-        .expect("apache-zk.sh");
-    let _apache = Apache(dir);
-    assert!(
-        started.status.success(),
-        "{}",
-        String::from_utf8_lossy(&started.stderr)
+        )],
     );
     let file = pki.dir().join("client.properties");
     std::fs::write(

@@ -5,8 +5,6 @@
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
-use std::process::Command;
 use std::time::Duration;
 
 use serde_json::Value;
@@ -14,28 +12,11 @@ use zk_client::{Client, CreateOptions, OneshotWatcher};
 use zk_testing::TestingServer;
 use zk_testkit::http;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .and_then(|l| l.local_addr())
         .map(|a| a.port())
         .expect("a free port")
-}
-
-/// Stops the Apache ZooKeeper started in `dir` when dropped.
-struct Apache(PathBuf);
-
-impl Drop for Apache {
-    fn drop(&mut self) {
-        let _ = Command::new(repo().join(".ci/apache-zk.sh"))
-            .arg("stop")
-            .arg(&self.0)
-            .status();
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 /// The same traffic on either server: a node, an ephemeral, a data watch.
@@ -133,18 +114,11 @@ async fn admin_commands_answer_as_apache_zookeepers() {
     ));
     let dir = std::env::temp_dir().join(format!("zk-admin-interop-{}", std::process::id()));
     let (port, admin_port) = (free_port(), free_port());
-    let started = Command::new(repo().join(".ci/apache-zk.sh"))
-        .arg("start")
-        .arg(&dir)
-        .arg(port.to_string())
-        .env("ADMIN_PORT", admin_port.to_string())
-        .output()
-        .expect("apache-zk.sh");
-    let _apache = Apache(dir);
-    assert!(
-        started.status.success(),
-        "{}",
-        String::from_utf8_lossy(&started.stderr)
+    let _apache = zk_testkit::apache::ApacheZk::start(
+        &dir,
+        port,
+        &[],
+        &[("ADMIN_PORT", admin_port.to_string())],
     );
     let apache: SocketAddr = ([127, 0, 0, 1], admin_port).into();
     let mut ready = false;

@@ -15,10 +15,6 @@ use zk_client::{Client, CreateOptions};
 use zk_testing::TestingServer;
 use zk_testkit::tls::TestPki;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
-}
-
 /// The JVM flags that make zkCli a TLS client with `key` and `trust`.
 /// The class path again, with netty-codec and netty-resolver: Debian's
 /// zookeeper.jar does not list them, and its Netty TLS client needs them
@@ -172,22 +168,14 @@ async fn our_client_authenticates_with_sasl_to_apache_zookeeper() {
     let jaas = jaas(pki.dir());
     let port = free_port();
     let dir = pki.dir().join("apache");
-    let started = Command::new(repo().join(".ci/apache-zk.sh"))
-        .arg("start")
-        .arg(&dir)
-        .arg(port.to_string())
-        .arg("authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider")
-        .env(
+    let _apache = zk_testkit::apache::ApacheZk::start(
+        &dir,
+        port,
+        &["authProvider.1=org.apache.zookeeper.server.auth.SASLAuthenticationProvider".to_owned()],
+        &[(
             "SERVER_JVMFLAGS",
             format!("-Djava.security.auth.login.config={}", jaas.display()),
-        )
-        .output()
-        .expect("apache-zk.sh");
-    let _apache = Apache(dir);
-    assert!(
-        started.status.success(),
-        "{}",
-        String::from_utf8_lossy(&started.stderr)
+        )],
     );
     let addr = format!("127.0.0.1:{port}");
     let client = Client::builder(&addr)
@@ -208,19 +196,6 @@ async fn our_client_authenticates_with_sasl_to_apache_zookeeper() {
         .connect()
         .await;
     assert_eq!(wrong.err(), Some(zk_client::Error::AuthFailed));
-}
-
-/// Stops the Apache ZooKeeper started in `dir` when dropped.
-struct Apache(PathBuf);
-
-impl Drop for Apache {
-    fn drop(&mut self) {
-        let _ = Command::new(repo().join(".ci/apache-zk.sh"))
-            .arg("stop")
-            .arg(&self.0)
-            .status();
-        let _ = std::fs::remove_dir_all(&self.0);
-    }
 }
 
 fn free_port() -> u16 {
@@ -244,24 +219,20 @@ async fn our_client_uses_apache_zookeeper_tls_and_both_servers_name_it_alike() {
     let trust = zk_testkit::require!(pki.trust_jks("changeit"));
     let (port, secure) = (free_port(), free_port());
     let dir = pki.dir().join("apache");
-    let started = Command::new(repo().join(".ci/apache-zk.sh"))
-        .arg("start")
-        .arg(&dir)
-        .arg(port.to_string())
-        .arg(format!("secureClientPort={secure}"))
-        .arg("serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory")
-        .arg("authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider")
-        .arg(format!("ssl.keyStore.location={}", key.display()))
-        .arg("ssl.keyStore.password=changeit")
-        .arg(format!("ssl.trustStore.location={}", trust.display()))
-        .arg("ssl.trustStore.password=changeit")
-        .output()
-        .expect("apache-zk.sh");
-    let _apache = Apache(dir);
-    assert!(
-        started.status.success(),
-        "{}",
-        String::from_utf8_lossy(&started.stderr)
+    let _apache = zk_testkit::apache::ApacheZk::start(
+        &dir,
+        port,
+        &[
+            format!("secureClientPort={secure}"),
+            "serverCnxnFactory=org.apache.zookeeper.server.NettyServerCnxnFactory".to_owned(),
+            "authProvider.x509=org.apache.zookeeper.server.auth.X509AuthenticationProvider"
+                .to_owned(),
+            format!("ssl.keyStore.location={}", key.display()),
+            "ssl.keyStore.password=changeit".to_owned(),
+            format!("ssl.trustStore.location={}", trust.display()),
+            "ssl.trustStore.password=changeit".to_owned(),
+        ],
+        &[],
     );
     let tls = || {
         ClientTls::builder()
