@@ -80,6 +80,9 @@ async fn close_ends_the_session() {
     c.create("/eph", b"", &CreateOptions::ephemeral())
         .await
         .expect("ephemeral");
+    // `other` may be on another member of an ensemble: it catches up
+    // first, or its watch could be one for the node's creation.
+    other.sync("/eph").await.expect("sync");
     let (_, w) = other.exists_and_watch("/eph").await.expect("exists");
     // (A watch on the ephemeral itself would fire NodeDeleted: the server
     // deletes it before it answers the close.)
