@@ -22,7 +22,7 @@ async fn command(addr: SocketAddr, name: &str) -> Value {
 }
 
 /// A server on disk with a session holding an ephemeral node and a watch.
-async fn busy_server(lines: &[&str]) -> (TestingServer, Client) {
+async fn busy_server(lines: &[&str]) -> (TestingServer, Client, zk_client::OneshotWatcher) {
     let mut builder = TestingServer::builder();
     for line in lines {
         builder = builder.config(line);
@@ -39,14 +39,13 @@ async fn busy_server(lines: &[&str]) -> (TestingServer, Client) {
         .create("/app/me", b"", &CreateOptions::ephemeral())
         .await
         .expect("ephemeral");
-    let (_, _, _watch) = client.get_data_and_watch("/app").await.expect("watch");
-    std::mem::forget(_watch);
-    (server, client)
+    let (_, _, watch) = client.get_data_and_watch("/app").await.expect("watch");
+    (server, client, watch)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_command_and_alias_answers_json_with_command_and_error() {
-    let (server, client) = busy_server(&[]).await;
+    let (server, client, _watch) = busy_server(&[]).await;
     let admin = server.admin_addr().expect("admin server runs by default");
     let listing = http::get(admin, "/commands", &[]).await.expect("listing");
     for c in COMMANDS {
@@ -133,7 +132,7 @@ async fn every_command_and_alias_answers_json_with_command_and_error() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn commands_that_expose_data_need_all_on_the_root() {
     let super_digest = "super:D/InIHSb7yEEbrWz8b9l71RjZJU="; // super:test
-    let (server, client) = busy_server(&[&format!(
+    let (server, client, _watch) = busy_server(&[&format!(
         "DigestAuthenticationProvider.superDigest={super_digest}"
     )])
     .await;
@@ -251,7 +250,7 @@ async fn settings_turn_the_admin_server_off_and_move_it() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_prometheus_endpoint_uses_zookeepers_names() {
-    let (server, client) = busy_server(&[
+    let (server, client, _watch) = busy_server(&[
         PROMETHEUS,
         "metricsProvider.httpHost=127.0.0.1",
         "metricsProvider.httpPort=0",

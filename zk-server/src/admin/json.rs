@@ -7,7 +7,6 @@ use std::sync::atomic::Ordering;
 use serde_json::{Map, Value, json};
 
 use super::VERSION_BUILT;
-use super::stats::latency_triple;
 use crate::metrics::{self, Sample};
 use crate::request::Core;
 
@@ -257,12 +256,7 @@ impl Core {
                     "packets_sent": st.sent.load(Ordering::Relaxed),
                 });
                 if !brief && c.session_id != 0 {
-                    let (min, avg, max) = latency_triple(
-                        &st.min_latency_ms,
-                        &st.total_latency_ms,
-                        &st.latency_count,
-                        &st.max_latency_ms,
-                    );
+                    let (min, avg, max) = st.latency();
                     let last_op = st.last_op.lock().map(|op| *op).unwrap_or("NA");
                     let more = json!({
                         "session_id": c.session_id,

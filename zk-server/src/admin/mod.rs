@@ -5,7 +5,7 @@ pub(crate) mod json;
 mod stats;
 pub mod words;
 
-pub use stats::{Mode, ServerStats, Serving};
+pub use stats::{Mode, ServerStats, Serving, latency_triple};
 
 /// The version clients see first in `srvr`, `stat`, `envi` and `mntr`.
 /// Clients gate features on it (3.9 has every op we serve), so it reads as

@@ -6,7 +6,6 @@ use std::fmt::Write;
 use std::path::Path;
 use std::sync::atomic::Ordering;
 
-use super::stats::latency_triple;
 use super::{VERSION_BUILT, not_whitelisted};
 use crate::request::Core;
 
@@ -165,12 +164,7 @@ impl Core {
             st.sent.load(Ordering::Relaxed)
         );
         if !brief && c.session_id != 0 {
-            let (min, avg, max) = latency_triple(
-                &st.min_latency_ms,
-                &st.total_latency_ms,
-                &st.latency_count,
-                &st.max_latency_ms,
-            );
+            let (min, avg, max) = st.latency();
             let lop = st.last_op.lock().map(|op| *op).unwrap_or("NA");
             let _ = write!(
                 out,

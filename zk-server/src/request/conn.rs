@@ -77,6 +77,17 @@ impl ConnStats {
         s
     }
 
+    /// (min, avg, max) reply latency in ms, as `cons` and `connections`
+    /// report it.
+    pub fn latency(&self) -> (u64, f64, u64) {
+        crate::admin::latency_triple(
+            &self.min_latency_ms,
+            &self.total_latency_ms,
+            &self.latency_count,
+            &self.max_latency_ms,
+        )
+    }
+
     pub fn reset(&self) {
         for a in [
             &self.received,

@@ -140,7 +140,7 @@ async fn serve(
     shutdown: CancellationToken,
 ) {
     let service =
-        tower_http_timeout(router, idle).into_make_service_with_connect_info::<listener::Peer>();
+        with_request_timeout(router, idle).into_make_service_with_connect_info::<listener::Peer>();
     let served = axum::serve(listener, service)
         .with_graceful_shutdown(async move { shutdown.cancelled().await })
         .await;
@@ -150,7 +150,7 @@ async fn serve(
 }
 
 /// The router with requests that take longer than `idle` answered 503.
-fn tower_http_timeout(router: Router, idle: Duration) -> Router {
+fn with_request_timeout(router: Router, idle: Duration) -> Router {
     router.layer(axum::middleware::from_fn(
         move |req, next: axum::middleware::Next| async move {
             match tokio::time::timeout(idle, next.run(req)).await {
